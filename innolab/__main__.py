@@ -1,0 +1,7 @@
+"""``python -m innolab`` is the ``innolab`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
