@@ -32,6 +32,16 @@ def data() -> None:
 
 
 # --- commands are registered below, one section per area -----------------------------------
+# Each section only parses options and makes one library call.
+
+# --- data: import (innolab.sources) ----------------------------------------------------------
+
+# --- data: demo, build (innolab.demo, innolab.store) -----------------------------------------
+
+# --- score, list-methods (innolab.scoring) ---------------------------------------------------
+
+# --- batch, publish (innolab.report) ---------------------------------------------------------
+
 
 
 def main(argv: list[str] | None = None) -> int:
