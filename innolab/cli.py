@@ -35,12 +35,233 @@ def data() -> None:
 # Each section only parses options and makes one library call.
 
 # --- data: import (innolab.sources) ----------------------------------------------------------
+_IMPORT_FORMATS = [
+    "auto",
+    "wb-api-json",
+    "wdi-bulk",
+    "wb-portal-csv",
+    "long-csv",
+    "table",
+    "expert-ratings",
+    "canonical",
+]
+
+
+@data.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_IMPORT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Source format; auto detects it per file.",
+)
+@click.option("--indicator", default=None, help="Indicator code of a long CSV without datapackage.")
+@click.option(
+    "--mapping",
+    default=None,
+    help="Column mapping of a table: YAML/JSON file or a shipped name (e.g. gii-panel).",
+)
+@click.option("--codes", default=None, help="Comma-separated indicator codes to keep.")
+@click.option("--year", type=int, default=None, help="Fixed year for files without a year column.")
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Accept API results with missing pages (a warning is recorded).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output .csv or .parquet (written atomically, with a provenance sidecar).",
+)
+def data_import(paths, fmt, indicator, mapping, codes, year, allow_partial, out) -> None:
+    """Import source files into one canonical tidy table (iso3, indicator, year, value, source)."""
+    import warnings
+
+    from .sources import SourceWarning, import_files
+
+    code_list = [c.strip() for c in codes.split(",") if c.strip()] if codes else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SourceWarning)  # the report lists them
+        report = import_files(
+            list(paths),
+            out=out,
+            format=fmt,
+            indicator=indicator,
+            mapping=mapping,
+            codes=code_list,
+            year=year,
+            allow_partial=allow_partial,
+        )
+    for line in report.lines():
+        click.echo(line)
+
 
 # --- data: demo, build (innolab.demo, innolab.store) -----------------------------------------
+@data.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write (default: data/raw/demo).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Random seed (default: the seed of the committed demo data).",
+)
+def data_demo(out: str | None, seed: int | None) -> None:
+    """Regenerate the SYNTHETIC demo data set (fictional economies) deterministically."""
+    from .demo import DEFAULT_SEED, write_demo
+
+    paths = write_demo(out, seed=DEFAULT_SEED if seed is None else seed)
+    click.echo(f"wrote {len(paths)} files to {paths[0].parent} (synthetic demo data)")
+
+
+@data.command("build")
+@click.option(
+    "--raw",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Raw data folder (default: data/raw).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Processed data folder (default: data/processed).",
+)
+@click.option("--force", is_flag=True, help="Rebuild even if the inputs are unchanged.")
+@click.option(
+    "--prefer",
+    "priority",
+    multiple=True,
+    metavar="FOLDER",
+    help="Source folder that wins when two sources disagree (repeat; first wins).",
+)
+def data_build(raw: str | None, out: str | None, force: bool, priority: tuple[str, ...]) -> None:
+    """Build data/processed/ (Parquet panel + metadata + provenance) from data/raw/."""
+    from .store import build
+
+    click.echo(build(raw, out, force=force, priority=priority).summary())
+
 
 # --- score, list-methods (innolab.scoring) ---------------------------------------------------
+@cli.command("score")
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False),
+              help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.")
+@click.option("--framework", "framework", required=True,
+              help="Shipped framework name (e.g. digital_innovation) or a YAML / iMeta CSV file.")
+@click.option("--spec", "spec_path", type=click.Path(dir_okay=False),
+              help="Build spec (YAML or JSON); default: innolab's default recipe.")
+@click.option("--year", type=int, help="Reference year (tidy data: latest value within the "
+              "framework's data window; wide panels: the rows of that year).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Scores: one row per unit, one column per framework node.")
+@click.option("--ranks", "ranks_path", type=click.Path(dir_okay=False),
+              help="Ranks, same shape as --out.")
+@click.option("--stages", "stages_dir", type=click.Path(file_okay=False),
+              help="Folder for one CSV per stage (denominated.csv ... aggregated.csv).")
+def score(data_path, framework, spec_path, year, out, ranks_path, stages_dir) -> None:
+    """Build a composite index from a data file and write scores (and ranks, stage tables)."""
+    from .scoring.pipeline import score_files
+
+    rep = score_files(data_path, framework, spec=spec_path, year=year, out=out,
+                      ranks=ranks_path, stages=stages_dir)
+    b = rep.build
+    click.echo(f"scored {len(b.scores)} units on {len(b.framework.indicators)} indicators "
+               f"({b.framework.code}" + (f", reference year {rep.reference_year}"
+                                         if rep.reference_year else "") + ")")
+    if rep.screened_out:
+        click.echo(f"screened out: {', '.join(rep.screened_out)}")
+    if rep.missing:
+        click.echo(f"indicators without data: {', '.join(rep.missing)}")
+    for p in rep.outputs:
+        click.echo(f"wrote {p}")
+
+
+@cli.command("list-methods")
+def list_methods() -> None:
+    """List every registered scoring method, by stage, and the shipped frameworks."""
+    from .framework import available_frameworks
+    from .scoring.registry import REGISTRIES
+
+    for stage, reg in REGISTRIES.items():
+        click.echo(f"{stage}: {', '.join(reg.names())}")
+    click.echo("screen: by unit, indicator or pillar (min_coverage, nonzero_threshold, rule)")
+    click.echo(f"frameworks: {', '.join(available_frameworks())}")
+
 
 # --- batch, publish (innolab.report) ---------------------------------------------------------
+@cli.command("batch")
+@click.option("--notebook", default="country_profile", show_default=True,
+              help="Template name (notebooks/templates/NAME.ipynb) or path to an .ipynb file.")
+@click.option("--countries", default="all", show_default=True,
+              help="all | demo | ISO3,ISO3,... | region:AFR (ITU-D) | income:LIC")
+@click.option("--year", type=int, help="Passed to every notebook as the 'year' parameter.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Extra parameter, passed as the exact string VALUE (repeat).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes.")
+@click.option("--resume", is_flag=True, help="Redo only failed or out-of-date countries.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600,
+              show_default=True, help="Seconds allowed per cell and per notebook.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Local process pool or an existing Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (--executor dask).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: reports/countries).")
+@click.option("--data", "data_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Data file the notebooks read; a change redoes every country (repeat).")
+@click.option("--no-html", is_flag=True, help="Only the executed notebooks, no HTML.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress bar (terminal) or one line per country (logs).")
+def batch(notebook, countries, year, params, jobs, resume, timeout, executor, scheduler, out,
+          data_files, no_html, progress) -> int:
+    """Run a notebook per country in parallel and publish each as HTML; exit 1 if any failed."""
+    from .config import REPORTS_DIR
+    from .errors import ParameterError
+    from .report.batch import run_country_batch
+    from .report.kernels import block_slow_imports
+
+    block_slow_imports()  # this process never validates IRI formats (JUPYTER-NOTES P12)
+    extra = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError("param", f"{item!r} is not NAME=VALUE")
+        extra[name.strip()] = value
+    summary = run_country_batch(
+        notebook, countries, out or REPORTS_DIR / "countries", year=year, params=extra,
+        jobs=jobs, resume=resume, timeout=timeout, executor=executor, scheduler=scheduler,
+        data_files=data_files, html=not no_html, progress=progress,
+    )
+    click.echo(str(summary), err=not summary.ok)
+    return summary.exit_code
+
+
+@cli.command("publish")
+@click.option("--reports", "countries_dir", type=click.Path(file_okay=False), default=None,
+              help="Batch output folder (default: reports/countries).")
+@click.option("--table", "table_path", type=click.Path(exists=True, dir_okay=False),
+              help="CSV/Parquet with one row per country: index columns (score, rank, region...).")
+@click.option("--key", default="iso3", show_default=True, help="Country column of --table.")
+@click.option("--group-by", help="Column of --table: one regional page per value.")
+@click.option("--pdf", is_flag=True, help="Also print each report to PDF (headless Chromium).")
+def publish(countries_dir, table_path, key, group_by, pdf) -> None:
+    """Write reports/index.html (sortable, linking every finished report) and regional pages."""
+    from .config import REPORTS_DIR
+    from .io import read_table
+    from .report.publish import publish_reports
+
+    table = read_table(table_path) if table_path else None
+    res = publish_reports(countries_dir or REPORTS_DIR / "countries", table=table, key=key,
+                          group_by=group_by, pdf=pdf)
+    click.echo(f"{res['reports']} reports; index: {res['index']}; "
+               f"{len(res['regions'])} regional pages; {len(res['pdf'])} PDFs")
 
 
 

@@ -35,3 +35,14 @@ def shared():
 @pytest.fixture
 def test_data() -> Path:
     return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def asem():
+    """The ASEM reference (COINr default build) for the analysis tests, loaded once per session."""
+    import sys
+
+    sys.path.insert(0, str(TESTS_DIR / "analysis"))
+    from analysis_helpers import load_asem
+
+    return load_asem()

@@ -1,0 +1,350 @@
+"""Shared plotting machinery: palette, report style, input checks, label wrapping, figure set-up.
+
+Nothing here changes global matplotlib state at import time. :func:`plot_style` is a context
+manager that every ``plot_*`` function enters while it draws; :func:`apply_style` is the one
+explicit opt-in for notebooks that want the same look for their own figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from cycler import cycler
+from matplotlib.axes import Axes
+
+from ..errors import ParameterError
+
+__all__ = ["OKABE_ITO", "PALETTE", "STYLE", "FIGSIZE", "SCORE_CMAP", "plot_style", "apply_style"]
+
+#: The Okabe & Ito (2008) colour-blind-safe qualitative palette (black omitted), in the order
+#: used for categorical series.
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+)
+
+#: Colours by role, all from the Okabe-Ito palette so that every chart in a report agrees:
+#: the studied country is always blue, peers orange, the frontier green; ahead/behind and
+#: strength/weakness use blue/vermillion (distinguishable under all common colour-vision
+#: deficiencies); ``neutral``/``muted`` are greys for context units and reference lines.
+PALETTE: dict[str, str] = {
+    "country": "#0072B2",
+    "peer": "#E69F00",
+    "frontier": "#009E73",
+    "target": "#CC79A7",
+    "positive": "#0072B2",
+    "negative": "#D55E00",
+    "strength": "#0072B2",
+    "weakness": "#D55E00",
+    "highlight": "#D55E00",
+    "fit": "#444444",
+    "neutral": "#8C8C8C",
+    "muted": "#BDBDBD",
+    "band": "#F2F2F2",
+    "band_alt": "#E4E4E4",
+    "missing": "#FFFFFF",
+    "text": "#222222",
+}
+
+#: Sequential colour map for 0-100 scores and 1-5 ratings (ColorBrewer YlGnBu: colour-blind
+#: safe, prints in grey scale, light = low).
+SCORE_CMAP = "YlGnBu"
+
+#: Report-size default: 8 x 4.5 in at 100 dpi (800 x 450 px), the size the reports embed.
+FIGSIZE: tuple[float, float] = (8.0, 4.5)
+
+#: rcParams of the innolab report style (used through :func:`plot_style`).
+STYLE: dict[str, Any] = {
+    "figure.figsize": FIGSIZE,
+    "figure.dpi": 100,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.titlepad": 10,
+    "axes.labelsize": 10,
+    "axes.labelcolor": PALETTE["text"],
+    "axes.edgecolor": "#555555",
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+    "axes.axisbelow": True,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 5,
+    "patch.linewidth": 0.5,
+    "hatch.color": "#9A9A9A",
+    "hatch.linewidth": 0.6,
+    "image.cmap": SCORE_CMAP,
+}
+
+_NOTE_SIZE = 8
+_F = TypeVar("_F", bound=Callable[..., Axes])
+
+
+@contextlib.contextmanager
+def plot_style(**overrides: Any) -> Iterator[None]:
+    """Context manager with innolab's report style; restores the previous rcParams on exit.
+
+    Parameters
+    ----------
+    **overrides
+        rcParams to change on top of :data:`STYLE` (dotted names with ``.`` replaced by
+        ``__``, e.g. ``font__size=12``).
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> with plot_style(font__size=13):
+    ...     mpl.rcParams["font.size"]
+    13.0
+    """
+    rc = dict(STYLE)
+    rc.update({k.replace("__", "."): v for k, v in overrides.items()})
+    with mpl.rc_context(rc):
+        yield
+
+
+def apply_style(**overrides: Any) -> None:
+    """Apply innolab's report style globally (for a notebook's own figures).
+
+    The ``plot_*`` functions do not need it: each draws inside :func:`plot_style`. This is the
+    only function in :mod:`innolab.plots` that changes global state, and only when called.
+    """
+    rc = dict(STYLE)
+    rc.update({k.replace("__", "."): v for k, v in overrides.items()})
+    mpl.rcParams.update(rc)
+
+
+def styled(fn: _F) -> _F:
+    """Decorator: run a plot function inside :func:`plot_style`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Axes:
+        with plot_style():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------- figure set-up
+def new_axes(ax: Axes | None, *, polar: bool = False, figsize: Sequence[float] | None = None) -> Axes:
+    """``ax`` itself, or a fresh Axes on a new report-size figure (constrained layout)."""
+    if ax is not None:
+        if not isinstance(ax, Axes):
+            raise ParameterError("ax", f"expected a matplotlib Axes, got {type(ax).__name__}")
+        if polar and ax.name != "polar":
+            raise ParameterError("ax", "must be a polar Axes (projection='polar')")
+        if not polar and ax.name == "polar":
+            raise ParameterError("ax", "must be a Cartesian Axes, not a polar one")
+        return ax
+    fig = plt.figure(figsize=tuple(figsize) if figsize else FIGSIZE, layout="constrained")
+    return fig.add_subplot(projection="polar" if polar else None)
+
+
+def finish(ax: Axes, title: str, *, pad: float | None = None) -> Axes:
+    """Set the title and freeze tick-label styling (ticks may be created after the context)."""
+    ax.set_title(title, loc="left", fontsize=STYLE["axes.titlesize"], fontweight="bold",
+                 color=PALETTE["text"], pad=STYLE["axes.titlepad"] if pad is None else pad)
+    ax.tick_params(labelsize=STYLE["xtick.labelsize"], colors="#333333")
+    return ax
+
+
+def add_note(ax: Axes, text: str) -> None:
+    """Small grey note under the x-axis label (missing data, sources of a fit...)."""
+    if not text:
+        return
+    ax.annotate(
+        text,
+        xy=(0.0, 0.0),
+        xycoords=("axes fraction", ax.xaxis.label),
+        xytext=(0, -3),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=_NOTE_SIZE,
+        color="#555555",
+        gid="innolab-note",
+    )
+
+
+# ----------------------------------------------------------------------------- labels
+def wrap_label(label: object, width: int = 20, max_lines: int = 2) -> str:
+    """Wrap a long label onto at most ``max_lines`` lines of ``width`` characters.
+
+    Text that does not fit is cut at a word (or character) boundary and ends with an ellipsis,
+    so long indicator names never push the plot area off the figure.
+
+    Examples
+    --------
+    >>> wrap_label("Infrastructure & connectivity", 16)
+    'Infrastructure &\\nconnectivity'
+    >>> wrap_label("Entrepreneurship support organisations and associations", 14, 2)
+    'Entrepreneurship\\nsupport…'
+    """
+    text = " ".join(str(label).split())
+    if width <= 1 or max_lines < 1:
+        raise ParameterError("width", "must be at least 2 characters and one line")
+    lines = textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=True)
+    if any(len(line) > width + width // 2 for line in lines):  # a very long token: cut it
+        lines = textwrap.wrap(text, width=width, break_long_words=True, break_on_hyphens=True)
+    if not lines:
+        return ""
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        if len(last) >= width:
+            last = last[: width - 1].rsplit(" ", 1)[0] if " " in last else last[: width - 1]
+        lines[-1] = last.rstrip() + "…"
+    return "\n".join(lines)
+
+
+def display_labels(
+    codes: Iterable[object],
+    frame: pd.DataFrame | None = None,
+    labels: Mapping[Any, str] | None = None,
+    *,
+    width: int = 20,
+    max_lines: int = 2,
+) -> list[str]:
+    """Display label per code: ``labels[code]``, else the frame's ``name`` column, else the code."""
+    names = None
+    if frame is not None and "name" in frame.columns:
+        names = frame["name"]
+    out = []
+    for code in codes:
+        text = None
+        if labels is not None and code in labels:
+            text = labels[code]
+        elif names is not None:
+            v = names.get(code)
+            if v is not None and not (isinstance(v, float) and np.isnan(v)) and v is not pd.NA:
+                text = v
+        out.append(wrap_label(code if text is None or str(text) == "" else text, width, max_lines))
+    return out
+
+
+def fmt_num(x: float, digits: int = 1) -> str:
+    """Format a number for an annotation (``-`` becomes a true minus sign)."""
+    return f"{x:.{digits}f}".replace("-", "\u2212")
+
+
+# ----------------------------------------------------------------------------- input checks
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+
+
+def check_frame(
+    data: Any,
+    name: str,
+    required: Sequence[str] = (),
+    *,
+    optional: Sequence[str] = (),
+    numeric: Sequence[str] | None = None,
+    unique_index: bool = True,
+) -> pd.DataFrame:
+    """Validate a plot input table and name what is wrong.
+
+    Raises :class:`~innolab.errors.ParameterError` (named after the argument) when ``data`` is
+    not a DataFrame, is empty, lacks a required column, has duplicated row labels or has a
+    non-numeric value in a numeric column (never coerced silently).
+    """
+    if isinstance(data, pd.Series):
+        raise ParameterError(
+            name,
+            "expected a DataFrame with columns "
+            f"{', '.join(map(repr, required))}, got a Series (use .to_frame(name))",
+        )
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(name, f"expected a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in required if c not in data.columns]
+    if missing:
+        opt = f" (optional: {', '.join(optional)})" if optional else ""
+        raise ParameterError(
+            name,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}; "
+            f"expected {', '.join(required)}{opt}; got {', '.join(map(str, data.columns)) or 'none'}",
+        )
+    if data.empty:
+        raise ParameterError(name, "has no rows")
+    if not data.columns.is_unique:
+        dup = data.columns[data.columns.duplicated()].unique().tolist()
+        raise ParameterError(name, f"duplicate columns: {dup}")
+    if unique_index and not data.index.is_unique:
+        dup = data.index[data.index.duplicated()].unique().tolist()[:5]
+        raise ParameterError(name, f"duplicate row labels in the index: {dup}")
+    cols = list(required) + [c for c in optional if c in data.columns]
+    for col in cols if numeric is None else [c for c in numeric if c in data.columns]:
+        s = data[col]
+        if not _is_numeric(s) and not s.isna().all():
+            bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
+            where = f" (value {bad.iloc[0]!r} at {bad.index[0]!r})" if len(bad) else ""
+            raise ParameterError(name, f"column {col!r} must be numeric, found {s.dtype}{where}")
+    return data
+
+
+def values(data: pd.DataFrame, col: str) -> np.ndarray:
+    """Column as float64 with NaN for every missing value (nullable NA included)."""
+    s = data[col]
+    if not _is_numeric(s):  # an all-missing object column
+        return np.full(len(s), np.nan)
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def check_range(
+    arr: np.ndarray, labels: Sequence[object], name: str, col: str, limits: tuple[float, float]
+) -> None:
+    """Every finite value must lie in ``limits`` (no silent clipping on a fixed scale)."""
+    lo, hi = limits
+    tol = 1e-9 * max([1.0] + [abs(x) for x in (lo, hi) if np.isfinite(x)])
+    bad = np.flatnonzero(np.isfinite(arr) & ((arr < lo - tol) | (arr > hi + tol)))
+    if bad.size:
+        shown = ", ".join(f"{labels[i]!r}={arr[i]:g}" for i in bad[:5])
+        raise ParameterError(
+            name, f"column {col!r} has values outside the {lo:g}-{hi:g} scale: {shown}"
+        )
+    if not np.all(np.isfinite(arr) | np.isnan(arr)):
+        raise ParameterError(name, f"column {col!r} has infinite values")
+
+
+def check_limits(limits: Any) -> tuple[float, float]:
+    """``limits`` must be two finite numbers, low < high."""
+    try:
+        lo, hi = (float(x) for x in limits)
+    except (TypeError, ValueError):
+        raise ParameterError("limits", f"expected (low, high), got {limits!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ParameterError("limits", f"expected finite low < high, got {limits!r}")
+    return lo, hi
+
+
+def luminance(rgba: Sequence[float]) -> float:
+    """Relative luminance (WCAG) of an RGB(A) colour, for choosing dark or light text."""
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(float(c)) for c in rgba[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b

@@ -1,0 +1,1109 @@
+"""The build pipeline: a spec (plain data) applied to wide data and a framework.
+
+A :class:`Spec` is the recipe of an index, written as plain data (YAML or JSON)::
+
+    denominate: {}
+    impute: {method: group_mean, group: EurAsia_group}
+    screen: {min_coverage: 0.9, by: unit}
+    treat: {method: winsorise, max_points: 5, skew: 2.0, kurtosis: 3.5, fallback: log}
+    normalise: {method: minmax, lower: 0, upper: 100}
+    aggregate: {method: arithmetic}
+
+Stages run in the order written; stages not listed are skipped. In every stage mapping
+``method`` names a registered method, ``overrides`` maps indicator codes to per-indicator
+exceptions (a method name or ``{method: ..., **params}``), and the other keys are the method's
+parameters (checked against the method's signature, so a typo is an error that names the stage
+and key). Stage options that are not method parameters: ``impute.group`` (a group column);
+``screen.{min_coverage, by, nonzero_threshold, rule, force_include, force_exclude}`` plus
+``indicator_coverage`` (an indicator screen first) and ``pillar_coverage`` (a unit's pillar is
+blanked below it, afterwards); ``aggregate.weights`` (``equal``, ``pca``, ``framework`` or a
+mapping code -> weight) and ``aggregate.min_coverage``; ``aggregate.method`` may map levels to
+methods (``{2: arithmetic, 3: geometric}``). A ``weights`` stage sets the weights explicitly
+(``{method: explicit, values: {...}}``), equally, by PCA on the data at that point of the
+pipeline, or with random noise.
+
+:func:`build` returns a :class:`Build` that keeps every stage's table, the scores and ranks at
+every level, the data year of every value (when built from a tidy selection), the audit of
+every change, the spec and the framework. ``Build.rebuild(**changes)`` re-runs the recorded
+recipe (with changes) from the recorded raw data; without changes it reproduces the build
+exactly. This is COINr's coin + ``Regen`` with the recipe kept as explicit data.
+
+Panel mode: data indexed by ``(iso3, year)``. Treatment and normalisation work on the pooled
+panel (bounds pooled over years, so scores are comparable across years); mean/group imputation
+works within each year and ``carry_forward`` across years; ranks are computed within each year.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import (
+    DataFileError,
+    FrameworkError,
+    ParameterError,
+    SpecError,
+    UnknownMethodError,
+    near_matches,
+)
+from ..framework import UNIT_ID_COLUMNS, Framework, load_framework
+from . import registry as _registry
+from .aggregate import aggregate
+from .denominate import denominate
+from .impute import impute
+from .normalise import normalise
+from .rank import rank
+from .result import concat_audits, empty_audit
+from .screen import screen
+from .select import Selection
+from .treat import treat
+from .weights import explicit_weights
+
+__all__ = [
+    "STAGES",
+    "TABLE_STAGES",
+    "DEFAULT_SPEC",
+    "Step",
+    "Spec",
+    "Build",
+    "build",
+    "ScoreReport",
+    "score_files",
+    "read_data_file",
+]
+
+STAGES = ("denominate", "impute", "screen", "treat", "normalise", "weights", "aggregate")
+"""Stage names a spec may list (in any order)."""
+
+TABLE_STAGES = ("denominated", "imputed", "screened", "treated", "normalised", "aggregated")
+"""The stage tables a build exposes (and ``innolab score --stages`` writes)."""
+
+_TABLE_OF = {"denominate": "denominated", "impute": "imputed", "screen": "screened",
+             "treat": "treated", "normalise": "normalised", "aggregate": "aggregated"}
+
+_REGISTRY_OF = {"impute": "IMPUTERS", "treat": "TREATMENTS", "normalise": "NORMALISERS",
+                "aggregate": "AGGREGATORS", "weights": "WEIGHTINGS"}
+
+_OPTIONS = {
+    "denominate": frozenset(),
+    "impute": frozenset({"method", "group", "overrides", "params"}),
+    "screen": frozenset({"min_coverage", "by", "nonzero_threshold", "rule", "force_include",
+                         "force_exclude", "indicator_coverage", "pillar_coverage"}),
+    "treat": frozenset({"method", "overrides", "params"}),
+    "normalise": frozenset({"method", "overrides", "params"}),
+    "weights": frozenset({"method", "values", "params"}),
+    "aggregate": frozenset({"method", "weights", "min_coverage", "params"}),
+}
+# kernel arguments the stage verb supplies itself (never spec parameters)
+_INJECTED = frozenset({"groups", "years", "direction", "directions", "targets", "weights", "w",
+                       "framework", "data", "bounds"})
+
+DEFAULT_SPEC: Mapping[str, Any] = {
+    "screen": {"indicator_coverage": 0.66, "min_coverage": 0.66, "by": "unit",
+               "pillar_coverage": 0.5},
+    "treat": {"method": "winsorise", "max_points": 5, "skew": 2.25, "kurtosis": 3.5,
+              "fallback": "log"},
+    "normalise": {"method": "minmax", "lower": 0, "upper": 100},
+    "aggregate": {"method": "arithmetic"},
+}
+"""innolab's default recipe (METHOD.md section 3): keep indicators with data for >= 66% of the
+units, units with >= 66% of the indicators, and blank a unit's pillar where it has < 50% of the
+pillar's indicators; no imputation (aggregation skips missing children); outliers winsorised
+(|skew| >= 2.25 and kurtosis >= 3.5, up to 5 points, else log); min-max 0-100; arithmetic means."""
+
+
+# --- spec --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """One stage of a spec: the stage name, its method, parameters, overrides and options."""
+
+    stage: str
+    method: str | Mapping[int, str] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    overrides: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The stage mapping as written in a spec file."""
+        out: dict[str, Any] = {}
+        if self.method is not None:
+            out["method"] = self.method
+        out.update(copy.deepcopy(dict(self.options)))
+        out.update(copy.deepcopy(dict(self.params)))
+        if self.overrides:
+            out["overrides"] = copy.deepcopy(dict(self.overrides))
+        return out
+
+
+def _kernel_params(stage: str, method: str) -> set[str] | None:
+    """Keyword parameters a registered kernel accepts (None: anything goes)."""
+    reg = getattr(_registry, _REGISTRY_OF[stage])
+    fn = reg.get(method)
+    # fit/apply objects (normalisers): the union of both functions' named parameters
+    parts = [(fn.fit, 1), (fn.apply, 2)] if hasattr(fn, "fit") and hasattr(fn, "apply") \
+        else [(fn, 1)]
+    names: set[str] = set()
+    open_ended = 0
+    for func, n_data in parts:
+        try:
+            sig = inspect.signature(func)
+        except (TypeError, ValueError):
+            return None
+        positional = 0
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_KEYWORD:
+                open_ended += 1
+                continue
+            if p.kind is p.VAR_POSITIONAL:
+                continue
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and positional < n_data:
+                positional += 1  # the data vector (and fitted statistics)
+                continue
+            names.add(p.name)
+    if open_ended == len(parts):
+        return None
+    return names - _INJECTED
+
+
+def _method(stage: str, name: Any, key: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"method must be a method name (found {name!r})", key=key)
+    reg = getattr(_registry, _REGISTRY_OF[stage])
+    try:
+        reg.get(name)
+    except UnknownMethodError as exc:
+        exc.key = key
+        exc.message = f"{key}: {exc.message}"
+        exc.args = (exc.message,)
+        raise
+    return name
+
+
+def _check_params(stage: str, method: str, params: Mapping[str, Any], key: str) -> None:
+    allowed = _kernel_params(stage, method)
+    if allowed is None:
+        return
+    for k in params:
+        if k not in allowed:
+            hint = near_matches(str(k), allowed | _OPTIONS[stage], n=1)
+            valid = ", ".join(sorted(allowed)) or "none"
+            raise SpecError(
+                f"unknown parameter {k!r} for {stage} method {method!r} (valid: {valid})"
+                + (f"; did you mean {hint[0]!r}?" if hint else ""), key=f"{key}.{k}")
+
+
+def _parse_step(stage: str, raw: Any, path: str | None) -> Step:
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str) and stage != "screen":
+        raw = {"method": raw}
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"must be a mapping of options (found {raw!r})", path=path, key=stage)
+    raw = {str(k): v for k, v in raw.items()}
+    params = raw.pop("params", None) or {}
+    if not isinstance(params, Mapping):
+        raise SpecError(f"params must be a mapping (found {params!r})", path=path,
+                        key=f"{stage}.params")
+    params = {str(k): v for k, v in params.items()}
+    overrides = raw.pop("overrides", None) or {}
+    if not isinstance(overrides, Mapping):
+        raise SpecError(f"overrides must map indicator codes to a method or a mapping "
+                        f"(found {overrides!r})", path=path, key=f"{stage}.overrides")
+    overrides = {str(k): (dict(v) if isinstance(v, Mapping) else v) for k, v in
+                 overrides.items()}
+    method = raw.pop("method", None)
+    options: dict[str, Any] = {}
+    try:
+        if stage == "denominate":
+            if raw or params or overrides:
+                bad = next(iter(raw or params or overrides))
+                raise SpecError("denominate takes no options (the framework names each "
+                                "indicator's denominator)", key=f"{stage}.{bad}")
+            if method is not None:
+                raise SpecError("denominate has no methods", key=f"{stage}.method")
+            return Step(stage)
+        if stage == "screen":
+            if method is not None:
+                raise SpecError("screen has no methods; give min_coverage and by",
+                                key="screen.method")
+            for k in list(raw):
+                if k not in _OPTIONS["screen"]:
+                    raise SpecError(f"unknown option {k!r} (valid: "
+                                    f"{', '.join(sorted(_OPTIONS['screen']))})", key=f"screen.{k}")
+            if "min_coverage" not in raw:
+                raise SpecError("min_coverage is required (e.g. 0.66)", key="screen.min_coverage")
+            for k in ("min_coverage", "indicator_coverage", "pillar_coverage"):
+                if k not in raw:
+                    continue
+                mc = raw[k]
+                if not isinstance(mc, int | float) or isinstance(mc, bool) or not 0 <= mc <= 1:
+                    raise SpecError(f"must be a number in [0, 1] (found {mc!r})",
+                                    key=f"screen.{k}")
+            by = raw.get("by", "unit")
+            if by not in ("unit", "indicator", "pillar"):
+                raise SpecError(f"must be unit, indicator or pillar (found {by!r})",
+                                key="screen.by")
+            if overrides:
+                raise SpecError("screen takes no overrides", key="screen.overrides")
+            raw.setdefault("by", "unit")
+            return Step(stage, None, {}, {}, raw)
+        if stage == "weights":
+            values = raw.pop("values", None)
+            if method is None:
+                method = "explicit" if values is not None else None
+            if method is None:
+                raise SpecError("give method (equal, pca, explicit, ...) or values",
+                                key="weights.method")
+            if method == "explicit":
+                if not isinstance(values, Mapping) or not values:
+                    raise SpecError("explicit weights need values: {code: weight, ...}",
+                                    key="weights.values")
+                options["values"] = {str(k): v for k, v in values.items()}
+                params.update(raw)
+                if params:
+                    raise SpecError(f"unknown option {next(iter(params))!r}",
+                                    key=f"weights.{next(iter(params))}")
+                return Step(stage, "explicit", {}, {}, options)
+            method = _method("weights", method, "weights.method")
+            if values is not None:
+                raise SpecError("values are only for method explicit", key="weights.values")
+            params.update(raw)
+            _check_params("weights", method, params, "weights")
+            return Step(stage, method, params, {}, {})
+        # impute, treat, normalise, aggregate
+        if method is None:
+            if stage == "aggregate":
+                method = "arithmetic"
+            else:
+                raise SpecError("method is required", key=f"{stage}.method")
+        if stage == "aggregate" and "weights" in raw:
+            w = raw.pop("weights")
+            if isinstance(w, str):
+                if w != "framework":
+                    _method("weights", w, "aggregate.weights")
+            elif not isinstance(w, Mapping):
+                raise SpecError(f"must be a weighting method or a mapping code -> weight "
+                                f"(found {w!r})", key="aggregate.weights")
+            options["weights"] = dict(w) if isinstance(w, Mapping) else w
+        if stage == "aggregate" and "min_coverage" in raw:
+            mc = raw.pop("min_coverage")
+            if mc is not None and (not isinstance(mc, int | float) or isinstance(mc, bool)
+                                   or not 0 <= mc <= 1):
+                raise SpecError(f"must be a number in [0, 1] (found {mc!r})",
+                                key="aggregate.min_coverage")
+            options["min_coverage"] = mc
+        if stage == "aggregate" and overrides:
+            raise SpecError("aggregate takes no per-indicator overrides",
+                            key="aggregate.overrides")
+        if stage == "aggregate" and isinstance(method, Mapping):
+            per_level = {}
+            for lvl, name in method.items():
+                if isinstance(lvl, str) and lvl.strip().isdigit():
+                    lvl = int(lvl)
+                if isinstance(lvl, bool) or not isinstance(lvl, int) or lvl < 2:
+                    raise SpecError(f"levels must be integers >= 2 (found {lvl!r})",
+                                    key="aggregate.method")
+                per_level[lvl] = _method(stage, name, f"aggregate.method.{lvl}")
+            params.update(raw)
+            for name in set(per_level.values()):
+                _check_params(stage, name, params, stage)
+            return Step(stage, per_level, params, {}, options)
+        method = _method(stage, method, f"{stage}.method")
+        if stage == "impute" and "group" in raw:
+            g = raw.pop("group")
+            if not isinstance(g, str):
+                raise SpecError(f"must be a group column name (found {g!r})", key="impute.group")
+            options["group"] = g
+        params.update(raw)
+        _check_params(stage, method, params, stage)
+        for code, ov in overrides.items():
+            okey = f"{stage}.overrides.{code}"
+            if isinstance(ov, str):
+                _method(stage, ov, okey)
+            elif isinstance(ov, Mapping):
+                if "method" in ov:
+                    _method(stage, ov["method"], f"{okey}.method")
+            else:
+                raise SpecError(f"must be a method name or a mapping (found {ov!r})", key=okey)
+        return Step(stage, method, params, overrides, options)
+    except SpecError as exc:
+        if path and not exc.path:
+            exc.path = path
+            exc.message = f"{path}: {exc.message}"
+            exc.args = (exc.message,)
+        raise
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A build recipe: stages in the order they run (see the module docstring)."""
+
+    steps: tuple[Step, ...]
+    name: str | None = None
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any] | None, *, path: str | None = None
+                     ) -> Spec:
+        """Parse and validate plain data; errors name the stage and key."""
+        if mapping is None:
+            mapping = {}
+        if isinstance(mapping, Spec):
+            return mapping
+        if not isinstance(mapping, Mapping):
+            raise SpecError(f"a spec must be a mapping of stages (found {type(mapping).__name__})",
+                            path=path)
+        name = None
+        steps = []
+        for key, value in mapping.items():
+            key = str(key)
+            if key == "name":
+                name = str(value)
+                continue
+            if key not in STAGES:
+                hint = near_matches(key, STAGES, n=1)
+                raise SpecError(f"unknown stage {key!r} (stages: {', '.join(STAGES)})"
+                                + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                                path=path, key=key)
+            steps.append(_parse_step(key, value, path))
+        return cls(tuple(steps), name)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Spec:
+        """Read a spec from a ``.yaml``/``.yml`` or ``.json`` file (``yaml.safe_load``)."""
+        import yaml
+
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise DataFileError(p, "spec file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFileError(p, f"cannot read spec file: {exc}") from None
+        try:
+            doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        except json.JSONDecodeError as exc:
+            raise DataFileError(p, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise DataFileError(p, f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                                line=mark.line + 1 if mark else None) from None
+        return cls.from_mapping(doc or {}, path=str(p))
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Plain data (stage order kept); ``Spec.from_mapping(s.to_mapping()) == s``."""
+        out: dict[str, Any] = {}
+        if self.name:
+            out["name"] = self.name
+        for s in self.steps:
+            out[s.stage] = s.to_mapping()
+        return out
+
+    def to_json(self) -> str:
+        """Canonical JSON text of :meth:`to_mapping` (for provenance and hashing)."""
+        return json.dumps(self.to_mapping(), sort_keys=False, default=str)
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    @property
+    def stages(self) -> list[str]:
+        """Stage names in run order."""
+        return [s.stage for s in self.steps]
+
+    def step(self, stage: str) -> Step | None:
+        """The step of ``stage`` (None when not listed)."""
+        for s in self.steps:
+            if s.stage == stage:
+                return s
+        return None
+
+    def updated(self, **changes: Any) -> Spec:
+        """A new spec with stages changed: ``stage=None`` removes it, a mapping updates its
+        keys (a different ``method`` drops the old method's parameters; ``overrides`` is replaced
+        whole), and a new stage is inserted at its usual place (order of :data:`STAGES`), or
+        appended when the spec uses its own order."""
+        current = self.to_mapping()
+        name = current.pop("name", None)
+        for stage, change in changes.items():
+            if stage not in STAGES:
+                raise SpecError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})",
+                                key=stage)
+            if change is None:
+                current.pop(stage, None)
+                continue
+            if isinstance(change, str):
+                change = {"method": change}
+            if not isinstance(change, Mapping):
+                raise SpecError(f"a change must be a mapping or None (found {change!r})",
+                                key=stage)
+            if stage in current:
+                new = dict(current[stage])
+                if "method" in change and change["method"] != new.get("method"):
+                    # a different method: its own parameters only (keep overrides/options)
+                    keep = {k: v for k, v in new.items() if k in _OPTIONS[stage]
+                            and k not in ("method", "params")}
+                    new = keep
+                new.update(change)
+                current[stage] = new
+            elif list(current) == [s for s in STAGES if s in current]:
+                # the usual order: insert the new stage at its usual place
+                current[stage] = dict(change)
+                current = {s: current[s] for s in STAGES if s in current}
+            else:
+                # a user order: keep it and append the new stage
+                current[stage] = dict(change)
+        if name:
+            current = {"name": name, **current}
+        return Spec.from_mapping(current)
+
+
+# --- build -------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    raw: pd.DataFrame
+    groups: pd.DataFrame | None
+    denominators: pd.DataFrame | None
+    years: pd.DataFrame | None
+    rules_applied: bool
+    missing: tuple[str, ...]
+    audit: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Build:
+    """Everything a build produced (read-only; see :func:`build`).
+
+    Attributes
+    ----------
+    framework : Framework
+        The framework used (after dropping indicators a selection found missing).
+    spec : Spec
+    raw : DataFrame
+        Units x indicators as received (after splitting off group/denominator columns).
+    tables : dict of str to DataFrame
+        The stage tables that ran, by table name (``denominated``, ``imputed``, ...).
+    details : dict of str to DataFrame or None
+        Each stage's summary table (``screen``: screening summary; ``treat``: treatment
+        details; ...), by stage name.
+    extras : dict of str to mapping
+        Each stage's extras (``treat``: ``points``; ``normalise``: ``bounds``), by stage name.
+    audit : DataFrame
+        Every stage's audit, concatenated in run order (after the ``select`` audit of a
+        build from a tidy selection).
+    scores : DataFrame
+        Normalised indicators followed by every aggregate (COINr ``scores_all_levels``).
+    ranks : DataFrame
+        Ranks of ``scores`` (1 = best, ties take the minimum rank; within each year for panels).
+    weights : Series
+        The node weights used by aggregation.
+    years : DataFrame or None
+        Data year of each raw value (builds from a tidy selection).
+    groups, denominators : DataFrame or None
+        Unit metadata columns used by the build.
+    missing : tuple of str
+        Framework indicators without any data (dropped from the framework and reported).
+    """
+
+    framework: Framework
+    spec: Spec
+    raw: pd.DataFrame
+    tables: Mapping[str, pd.DataFrame]
+    details: Mapping[str, pd.DataFrame | None]
+    extras: Mapping[str, Mapping[str, Any]]
+    audit: pd.DataFrame
+    scores: pd.DataFrame
+    ranks: pd.DataFrame
+    weights: pd.Series
+    years: pd.DataFrame | None = None
+    groups: pd.DataFrame | None = None
+    denominators: pd.DataFrame | None = None
+    missing: tuple[str, ...] = ()
+    _inputs: _Inputs | None = field(default=None, repr=False, compare=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A stage table by name (``raw``, ``denominated``, ..., ``aggregated``).
+
+        A stage that did not run passes its input through: its table is that of the latest
+        stage before it (in the usual order) that ran, or ``raw``.
+        """
+        if name == "raw":
+            return self.raw
+        if name not in TABLE_STAGES:
+            raise ParameterError("name", f"unknown stage table {name!r}; valid: raw, "
+                                 + ", ".join(TABLE_STAGES))
+        if name in self.tables:
+            return self.tables[name]
+        current = self.raw
+        for t in TABLE_STAGES:
+            if t in self.tables:
+                current = self.tables[t]
+            if t == name:
+                return current
+        return current  # pragma: no cover
+
+    denominated = property(lambda self: self.table("denominated"))
+    imputed = property(lambda self: self.table("imputed"))
+    screened = property(lambda self: self.table("screened"))
+    treated = property(lambda self: self.table("treated"))
+    normalised = property(lambda self: self.table("normalised"))
+    aggregated = property(lambda self: self.table("aggregated"))
+
+    @property
+    def units(self) -> list:
+        """Units (or (iso3, year) pairs) that received scores."""
+        return list(self.scores.index)
+
+    @property
+    def index(self) -> pd.Series:
+        """Score of the root node per unit."""
+        return self.scores[self.framework.root]
+
+    def rebuild(self, spec: Spec | Mapping[str, Any] | None = None, **changes: Any) -> Build:
+        """Re-run the recorded recipe (or ``spec``) from the recorded raw data.
+
+        ``changes`` update stages as in :meth:`Spec.updated`, e.g.
+        ``b.rebuild(normalise={"method": "zscore"})``; ``framework=`` replaces the framework
+        (e.g. ``b.framework.with_weights(...)``). Without arguments the result equals ``b``.
+        """
+        fw = changes.pop("framework", None)
+        base = self.spec if spec is None else Spec.from_mapping(spec)
+        if changes:
+            base = base.updated(**changes)
+        inputs = self._inputs
+        if inputs is None:  # pragma: no cover - builds always record their inputs
+            raise SpecError("this build has no recorded inputs to rebuild from")
+        if fw is None:
+            fw = self.framework
+        else:
+            fw = load_framework(fw)
+            gone = [c for c in inputs.missing if c in fw]
+            if gone:
+                fw = fw.drop(gone)
+            absent = [c for c in fw.indicators if c not in inputs.raw.columns]
+            if absent:
+                raise FrameworkError([f"indicator(s) without data: {', '.join(absent)}"],
+                                     source=fw.code)
+        return _run(inputs, fw, base)
+
+    def summary(self) -> pd.DataFrame:
+        """Aggregate scores, highest level first, with the root's rank, best first (COINr
+        ``get_results``)."""
+        fw = self.framework
+        have = set(self.scores.columns)
+        aggs = [c for c in fw.aggregates() if c in have]
+        # COINr's sorted iMeta order: level descending, then parent code, then declared order
+        order = sorted(aggs, key=lambda c: (-fw.node(c).level, fw.node(c).parent or ""))
+        out = self.scores[order].copy()
+        out.insert(0, "Rank", self.ranks[fw.root])
+        return out.sort_values(["Rank"], kind="stable")
+
+
+def _as_frame(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, bool, tuple[str, ...],
+                                  pd.DataFrame | None]:
+    """Data, data years, whether select applied the rules, missing indicators, select audit."""
+    if isinstance(data, Selection):
+        return data.data, data.years, True, tuple(data.missing), data.audit
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError("data", f"expected a DataFrame or a Selection, got "
+                             f"{type(data).__name__}")
+    return data, None, False, (), None
+
+
+def _plain_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """Row and column labels as plain Python objects.
+
+    pandas 3 reads text as Arrow-backed strings; label lookups on such indexes are several
+    times slower than on object indexes, and every stage looks labels up.
+    """
+    idx = df.index
+    if isinstance(idx, pd.MultiIndex):
+        levels = [lv.astype(object) if lv.dtype != object and not pd.api.types.is_numeric_dtype(
+            lv.dtype) else lv for lv in idx.levels]
+        idx = idx.set_levels(levels)
+    elif idx.dtype != object and not pd.api.types.is_numeric_dtype(idx.dtype):
+        idx = idx.astype(object)
+    cols = df.columns
+    if cols.dtype != object:
+        cols = cols.astype(object)
+    if idx is df.index and cols is df.columns:
+        return df
+    out = df.copy(deep=False)
+    out.index = idx
+    out.columns = cols
+    return out
+
+
+def _set_index(df: pd.DataFrame) -> pd.DataFrame:
+    """Index by unit code (``iso3``/``uCode`` column or index) and, for panels, ``year``."""
+    return _plain_labels(_set_index_raw(df))
+
+
+def _set_index_raw(df: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(df.index, pd.MultiIndex):
+        names = list(df.index.names)
+        if len(names) != 2:
+            raise ParameterError("data", f"a panel index must be (iso3, year), got {names}")
+        if names != ["iso3", "year"]:
+            df = df.rename_axis(["iso3", "year"])
+        return df
+    unit_col = next((c for c in ("iso3", "uCode") if c in df.columns), None)
+    year_col = next((c for c in ("year", "Time") if c in df.columns), None)
+    if unit_col is not None:
+        if year_col is not None and df[unit_col].duplicated().any():
+            df = df.set_index([unit_col, year_col]).rename_axis(["iso3", "year"])
+        else:
+            df = df.set_index(unit_col).rename_axis("iso3")
+    elif isinstance(df.index, pd.RangeIndex):
+        raise ParameterError("data", "no unit column: give an iso3 or uCode column (or index)")
+    else:
+        df = df.rename_axis("iso3")
+    if not df.index.is_unique:
+        dup = df.index[df.index.duplicated()].unique().tolist()[:5]
+        raise ParameterError("data", f"duplicate units: {dup}")
+    return df
+
+
+def build(
+    data: pd.DataFrame | Selection,
+    framework: Framework | str,
+    spec: Spec | Mapping[str, Any] | str | Path | None = None,
+    *,
+    groups: pd.DataFrame | pd.Series | None = None,
+    denominators: pd.DataFrame | None = None,
+) -> Build:
+    """Build a composite index: apply ``spec``'s stages to ``data`` under ``framework``.
+
+    Parameters
+    ----------
+    data : DataFrame or Selection
+        Wide data: one row per unit (index or column ``iso3``/``uCode``; for a panel a
+        ``(iso3, year)`` index), one column per indicator, optionally the framework's group and
+        denominator columns (COINr ``iData`` layout). Other id columns (``uName``, ``Time``)
+        are ignored; any other column is an error naming it. A :class:`Selection` (from
+        :func:`~innolab.scoring.select.select`) carries the data years and has the framework's
+        data rules already applied (its ``denominate`` step is then a no-op, and ``treat`` does
+        not apply cap/transform again); indicators it found missing are dropped from the
+        framework and listed in ``Build.missing``.
+    framework : Framework or str
+    spec : Spec, mapping, path or None
+        The recipe (default :data:`DEFAULT_SPEC`).
+    groups, denominators : DataFrame, optional
+        Unit metadata, indexed by unit, when not given as columns of ``data``.
+
+    Returns
+    -------
+    Build
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from innolab.framework import Framework
+    >>> fw = Framework.from_mapping({"code": "t", "nodes": [{"code": "I"},
+    ...     {"code": "a", "parent": "I", "direction": 1},
+    ...     {"code": "b", "parent": "I", "direction": -1}]})
+    >>> df = pd.DataFrame({"iso3": ["X", "Y", "Z"], "a": [0.0, 5.0, 10.0], "b": [1.0, 3.0, 2.0]})
+    >>> b = build(df, fw, {"normalise": {"method": "minmax", "lower": 0, "upper": 100},
+    ...                    "aggregate": {"method": "arithmetic"}})
+    >>> b.scores["I"].tolist(), b.ranks["I"].tolist()
+    ([50.0, 25.0, 75.0], [2, 3, 1])
+    """
+    fw = load_framework(framework)
+    if spec is None:
+        spec = Spec.from_mapping(DEFAULT_SPEC)
+    elif isinstance(spec, str | Path):
+        spec = Spec.from_file(spec)
+    else:
+        spec = Spec.from_mapping(spec)
+    frame, years, rules_applied, missing, sel_audit = _as_frame(data)
+    frame = _set_index(frame)
+    if years is not None:
+        years = _set_index(years)
+    if missing:
+        fw = fw.drop(missing)
+        frame = frame.drop(columns=[c for c in missing if c in frame.columns])
+        if years is not None:
+            years = years.drop(columns=[c for c in missing if c in years.columns])
+    cols = [str(c) for c in frame.columns if str(c) not in UNIT_ID_COLUMNS]
+    problems = fw.problems(cols)
+    if problems:
+        raise FrameworkError(problems, source=fw.code)
+    # resolve aliases in wide data
+    rename = {}
+    present = set(frame.columns)
+    for n in fw.nodes:
+        if n.kind == "indicator" and n.code not in present:
+            for a in n.aliases:
+                if a in present:
+                    rename[a] = n.code
+                    break
+    if rename:
+        frame = frame.rename(columns=rename)
+        present = set(frame.columns)
+    inds = [c for c in fw.indicators if c in present]
+    dtypes = frame.dtypes
+    bad = [c for c in inds if not pd.api.types.is_numeric_dtype(dtypes[c])
+           or pd.api.types.is_bool_dtype(dtypes[c])]
+    if bad:
+        raise DataFileError(None, "indicator columns must be numeric",
+                            column=bad[0], found=str(dtypes[bad[0]]))
+    index = frame.index
+    order = None if index.is_monotonic_increasing else index.argsort(kind="stable")
+    if order is not None:
+        index = index.take(order)
+    values = frame[inds].to_numpy(dtype=float, na_value=np.nan)
+    if order is not None:
+        values = values[order]
+    raw = pd.DataFrame(values, index=index, columns=pd.Index(inds, dtype=object))
+    grp = _meta_frame(frame, fw.groups, groups, "groups", order)
+    den = _meta_frame(frame, fw.denominators, denominators, "denominators", order)
+    if years is not None:
+        years = years.reindex(index=index, columns=inds)
+    inputs = _Inputs(raw, grp, den, years, rules_applied, missing,
+                     sel_audit if sel_audit is not None and len(sel_audit) else None)
+    return _run(inputs, fw, spec)
+
+
+def _meta_frame(frame: pd.DataFrame, codes: tuple[str, ...], given: Any, what: str,
+                order: np.ndarray | None) -> pd.DataFrame | None:
+    """Group or denominator columns of ``frame`` (plain objects for text), joined with
+    ``given`` (a table indexed by unit)."""
+    present = [c for c in codes if c in frame.columns]
+    out = None
+    if present:
+        idx = frame.index if order is None else frame.index.take(order)
+        cols = {}
+        for c in present:
+            s = frame[c]
+            numeric = pd.api.types.is_numeric_dtype(s.dtype)
+            arr = s.to_numpy(dtype=float if numeric else object,
+                             na_value=np.nan if numeric else None)
+            cols[c] = arr if order is None else arr[order]
+        out = pd.DataFrame(cols, index=idx)
+    if given is not None:
+        if isinstance(given, pd.Series):
+            given = given.to_frame()
+        if not isinstance(given, pd.DataFrame):
+            raise ParameterError(what, f"expected a DataFrame indexed by unit, got "
+                                 f"{type(given).__name__}")
+        given = _plain_labels(given)
+        out = given if out is None else out.join(given, how="left", rsuffix="_given")
+    return out
+
+
+def _run(inputs: _Inputs, fw: Framework, spec: Spec) -> Build:
+    cur = inputs.raw
+    tables: dict[str, pd.DataFrame] = {}
+    details: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    audits: list[pd.DataFrame] = [] if inputs.audit is None else [inputs.audit]
+    weights = fw.weights()
+    weights_set = False
+    for step in spec.steps:
+        st = step.stage
+        try:
+            if st == "denominate":
+                if inputs.rules_applied:
+                    res = None
+                    details[st] = pd.DataFrame({"note": [
+                        "denominators applied when the data were selected from the tidy "
+                        "table (same-year values)"]})
+                else:
+                    res = denominate(cur, fw, denominators=inputs.denominators
+                                     if inputs.denominators is not None
+                                     else pd.DataFrame(index=cur.index))
+            elif st == "impute":
+                grp = None
+                if "group" in step.options:
+                    gname = step.options["group"]
+                    if inputs.groups is None or gname not in inputs.groups.columns:
+                        have = [] if inputs.groups is None else list(inputs.groups.columns)
+                        raise SpecError(f"group column {gname!r} not in the data (groups: "
+                                        f"{', '.join(map(str, have)) or 'none'})",
+                                        key="impute.group")
+                    grp = _unit_series(inputs.groups[gname], cur.index)
+                _check_codes(step, fw)
+                res = impute(cur, step.method, groups=grp, params=dict(step.params),
+                             overrides=_ov(step))
+            elif st == "screen":
+                res = _screen(cur, fw, dict(step.options), details, audits)
+            elif st == "treat":
+                _check_codes(step, fw)
+                res = treat(cur, step.method, params=dict(step.params), overrides=_ov(step),
+                            framework=None if inputs.rules_applied else fw,
+                            columns=[c for c in fw.indicators if c in cur.columns])
+            elif st == "normalise":
+                _check_codes(step, fw)
+                res = normalise(cur, step.method, directions=fw.directions(),
+                                params=dict(step.params), overrides=_ov(step),
+                                targets=fw.targets(), goalposts=fw.goalposts() or None)
+            elif st == "weights":
+                weights = _weights_from(step.method, step.options, dict(step.params), cur, fw)
+                weights_set = True
+                details[st] = weights.to_frame("weight")
+                continue
+            elif st == "aggregate":
+                w = weights
+                if "weights" in step.options:
+                    w = _weights_from(step.options["weights"], {}, {}, cur, fw)
+                elif not weights_set:
+                    w = fw.weights()
+                weights = w
+                res = aggregate(cur, fw, step.method, weights=w,
+                                params=dict(step.params) or None,
+                                min_coverage=step.options.get("min_coverage"))
+            else:  # pragma: no cover - Spec validates stage names
+                raise SpecError(f"unknown stage {st!r}", key=st)
+        except ParameterError as exc:
+            raise SpecError(str(exc), key=st) from exc
+        if res is not None:
+            cur = res.data
+            if len(res.audit):
+                audits.append(res.audit)
+            details[st] = res.details
+            ex = getattr(res, "extras", None)
+            if ex:
+                extras[st] = ex
+        tables[_TABLE_OF[st]] = cur
+    scores = cur
+    ranks = _ranks(scores)
+    audit = concat_audits(audits, inputs.raw.index) if audits else empty_audit(inputs.raw.index)
+    return Build(
+        framework=fw, spec=spec, raw=inputs.raw, tables=tables, details=details, extras=extras,
+        audit=audit, scores=scores, ranks=ranks, weights=weights, years=inputs.years,
+        groups=inputs.groups, denominators=inputs.denominators, missing=inputs.missing,
+        _inputs=inputs,
+    )
+
+
+def _screen(cur: pd.DataFrame, fw: Framework, opts: dict[str, Any], details: dict[str, Any],
+            audits: list[pd.DataFrame]):
+    """The screen stage: optional indicator screen, the unit (or other) screen, then the
+    optional pillar screen (METHOD.md: indicators >= 66%, units >= 66%, pillars >= 50%).
+
+    ``details["screen"]`` is the main screen's summary (COINr's ``DataSummary``); the other
+    two go to ``details["screen_indicator"]`` and ``details["screen_pillar"]``.
+    """
+    ind_cov = opts.pop("indicator_coverage", None)
+    pil_cov = opts.pop("pillar_coverage", None)
+    if ind_cov is not None:
+        r = screen(cur, min_coverage=ind_cov, by="indicator", framework=fw,
+                   nonzero_threshold=opts.get("nonzero_threshold", 0.05))
+        cur = r.data
+        details["screen_indicator"] = r.details
+        if len(r.audit):
+            audits.append(r.audit)
+    res = screen(cur, framework=fw, **opts)
+    if pil_cov is None:
+        return res
+    if len(res.audit):
+        audits.append(res.audit)
+    details["screen"] = res.details
+    r = screen(res.data, min_coverage=pil_cov, by="pillar", framework=fw)
+    details["screen_pillar"] = r.details
+    return _StageOut(r.data, r.audit, res.details)
+
+
+@dataclass(frozen=True, eq=False)
+class _StageOut:
+    data: pd.DataFrame
+    audit: pd.DataFrame
+    details: Any = None
+    extras: Any = None
+
+
+def _ov(step: Step) -> dict[str, Any] | None:
+    return copy.deepcopy(dict(step.overrides)) or None
+
+
+def _check_codes(step: Step, fw: Framework) -> None:
+    for code in step.overrides:
+        if code not in fw or fw.node(code).kind != "indicator":
+            hint = near_matches(code, fw.indicators, n=1)
+            raise SpecError(f"{code!r} is not an indicator of framework {fw.code!r}"
+                            + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                            key=f"{step.stage}.overrides.{code}")
+
+
+def _unit_series(col: pd.Series, index: pd.Index) -> pd.Series:
+    """Group labels aligned to the current rows (unit-level labels broadcast over a panel)."""
+    if col.index.equals(index):
+        return col
+    keys = index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index
+    if isinstance(col.index, pd.MultiIndex):
+        return col.reindex(index)
+    return pd.Series(col.reindex(keys).to_numpy(), index=index, name=col.name)
+
+
+def _weights_from(method: Any, options: Mapping[str, Any], params: Mapping[str, Any],
+                  data: pd.DataFrame, fw: Framework) -> pd.Series:
+    """Node weights for aggregation from a weights spec (method name or code -> weight)."""
+    if isinstance(method, Mapping):
+        return explicit_weights(fw, weights={str(k): v for k, v in method.items()})
+    if method == "framework":
+        return fw.weights()
+    if method == "explicit":
+        return explicit_weights(fw, weights=dict(options["values"]))
+    fn = _registry.WEIGHTINGS.get(method)
+    return pd.Series(fn(fw, data=data, **params), dtype=float)
+
+
+def _ranks(scores: pd.DataFrame) -> pd.DataFrame:
+    return rank(scores)
+
+
+# --- files in, files out (used by ``innolab score``) ---------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ScoreReport:
+    """What :func:`score_files` wrote and found."""
+
+    build: Build
+    outputs: tuple[Path, ...]
+    unit_column: str
+    screened_out: tuple[str, ...]
+    missing: tuple[str, ...]
+    reference_year: int | None
+
+
+def read_data_file(path: str | Path) -> pd.DataFrame:
+    """Read a wide or tidy data table (CSV, Parquet or XLSX), keeping codes such as ``NA``."""
+    p = Path(path)
+    if not p.exists():
+        raise DataFileError(p, "file not found")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(p)
+        if suffix in (".xlsx", ".xls"):
+            return pd.read_excel(p)
+        return pd.read_csv(p, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataFileError(p, f"cannot read the data table: {exc}") from None
+
+
+def _numeric_columns(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
+    """Indicator columns must hold numbers; name the first bad cell (line, column)."""
+    out = df.copy()
+    for c in cols:
+        if c in out.columns and not pd.api.types.is_numeric_dtype(out[c].dtype):
+            conv = pd.to_numeric(out[c], errors="coerce")
+            bad = conv.isna() & out[c].notna()
+            if bad.any():
+                i = int(np.argmax(bad.to_numpy()))
+                raise DataFileError(path, "non-numeric indicator value", line=i + 2, column=c,
+                                    found=out[c].iloc[i], expected="a number or an empty cell")
+            out[c] = conv
+    return out
+
+
+def score_files(
+    data: str | Path,
+    framework: str | Path | Framework,
+    *,
+    spec: str | Path | Mapping[str, Any] | None = None,
+    year: int | None = None,
+    out: str | Path,
+    ranks: str | Path | None = None,
+    stages: str | Path | None = None,
+) -> ScoreReport:
+    """Read data, build, and write scores (and ranks and stage tables), atomically with
+    provenance.
+
+    ``data`` is a wide table (unit column ``uCode`` or ``iso3``, indicator columns, optional
+    group/denominator columns, optional ``year``/``Time`` for panels) or the canonical tidy
+    table (``iso3, indicator, year, value[, source]``; ``year`` then picks the reference year,
+    default the latest year in the table). ``out`` gets one row per scored unit: the unit
+    code, then one column per framework node (normalised value for indicators, score for
+    aggregates); ``ranks`` the same shape with ranks; ``stages`` one CSV per stage table.
+    """
+    from ..io import source_record, write_provenance, write_table
+    from .select import is_tidy, select
+
+    data_path = Path(data)
+    table = read_data_file(data_path)
+    fw = load_framework(framework)
+    spec_obj = (Spec.from_mapping(DEFAULT_SPEC) if spec is None else
+                Spec.from_file(spec) if isinstance(spec, str | Path) else Spec.from_mapping(spec))
+    ref_year = None
+    if is_tidy(table):
+        unit_col = "iso3"
+        if year is None:
+            years = pd.to_numeric(table["year"], errors="coerce")
+            if years.isna().all():
+                raise DataFileError(data_path, "the tidy table has no valid year")
+            year = int(years.max())
+        ref_year = int(year)
+        sel = select(table, fw, ref_year)
+        b = build(sel, fw, spec_obj)
+    else:
+        unit_col = next((c for c in ("uCode", "iso3") if c in table.columns), None)
+        if unit_col is None:
+            raise DataFileError(data_path, "no unit column", expected="a column uCode or iso3 "
+                                "(wide data) or iso3, indicator, year, value (tidy data)",
+                                found=list(map(str, table.columns[:6])))
+        ycol = next((c for c in ("year", "Time") if c in table.columns), None)
+        if year is not None:
+            if ycol is None:
+                raise ParameterError("year", "the wide data have no year/Time column")
+            table = table[pd.to_numeric(table[ycol], errors="coerce") == year]
+            if table.empty:
+                raise DataFileError(data_path, f"no rows for year {year}", column=ycol)
+            table = table.drop(columns=[ycol])
+            ref_year = int(year)
+        elif ycol is not None and not table[unit_col].duplicated().any():
+            table = table.drop(columns=[ycol])
+        table = _numeric_columns(table, [c for c in fw.indicators] + list(fw.denominators),
+                                 data_path)
+        if ycol is not None and ycol in table.columns:
+            table = table.set_index([unit_col, ycol]).rename_axis(["iso3", "year"])
+        b = build(table, fw, spec_obj)
+    full = fw  # every node of the framework as given, missing indicators included
+    cols = [c for c in full.indicators] + [c for c in b.scores.columns
+                                          if c not in full.indicators]
+    panel = isinstance(b.scores.index, pd.MultiIndex)
+
+    def shaped(df: pd.DataFrame) -> pd.DataFrame:
+        o = df.reindex(columns=cols)
+        o = o.reset_index()
+        first = o.columns[0]
+        return o.rename(columns={first: unit_col}) if not panel else o
+
+    sources = [source_record(data_path)]
+    fw_src = framework if isinstance(framework, str | Path) and Path(framework).exists() else None
+    if fw_src is not None:
+        sources.append(source_record(fw_src))
+    if isinstance(spec, str | Path):
+        sources.append(source_record(spec))
+    extra = {"framework": fw.code, "spec": spec_obj.to_mapping(), "reference_year": ref_year,
+             "missing_indicators": list(b.missing)}
+    written = []
+    out = Path(out)
+    write_table(shaped(b.scores), out)
+    write_provenance(out, sources, content="scores", **extra)
+    written.append(out)
+    if ranks is not None:
+        ranks = Path(ranks)
+        write_table(shaped(b.ranks), ranks)
+        write_provenance(ranks, sources, content="ranks", **extra)
+        written.append(ranks)
+    if stages is not None:
+        d = Path(stages)
+        d.mkdir(parents=True, exist_ok=True)
+        for name in TABLE_STAGES:
+            p = d / f"{name}.csv"
+            t = b.table(name).reset_index()
+            if not panel:
+                t = t.rename(columns={t.columns[0]: unit_col})
+            write_table(t, p)
+            write_provenance(p, sources, content=f"stage {name}", **extra)
+            written.append(p)
+    gone = [u for u in b.raw.index if u not in set(b.scores.index)]
+    return ScoreReport(b, tuple(written), unit_col, tuple(map(str, gone)), tuple(b.missing),
+                       ref_year)
