@@ -36,6 +36,13 @@ __all__ = [
 _CHUNK = 1 << 20
 
 
+def _umask_mode(fd_or_path) -> None:
+    """Give a temporary file the mode a plain ``open()`` would (mkstemp creates it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(fd_or_path, 0o666 & ~umask)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success rename it over ``path``.
@@ -56,6 +63,7 @@ def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "u
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        _umask_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -72,6 +80,7 @@ def _atomic_via_tempname(path: Path, writer) -> None:
         writer(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        _umask_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -71,3 +71,17 @@ def test_safe_name_rejects_path_tricks(bad):
 
 def test_safe_name_accepts_codes():
     assert safe_name("KEN") == "KEN"
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.parquet")
+        with atomic_write(tmp_path / "t.txt") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "t.txt").stat().st_mode & 0o777 == 0o644
