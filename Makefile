@@ -30,8 +30,9 @@ env: $(STAMP) ## create .venv with innolab (editable), dev extras and the python
 data: env ## build data/processed/ from data/raw/ (offline; demo data by default)
 	$(BIN)/innolab data build
 
-scores: data ## score the processed panel with the default framework
-	$(BIN)/innolab data scores
+scores: data ## score the processed panel with the default framework (latest year with coverage)
+	$(BIN)/innolab score --data data/processed/panel.parquet --framework digital_innovation \
+	  --out data/processed/scores_digital_innovation.csv --ranks data/processed/ranks_digital_innovation.csv
 
 reports: scores ## the main job: demo data -> scores -> country studies -> HTML in reports/
 	$(BIN)/innolab reports

@@ -264,6 +264,45 @@ def publish(countries_dir, table_path, key, group_by, pdf) -> None:
                f"{len(res['regions'])} regional pages; {len(res['pdf'])} PDFs")
 
 
+# --- reports (innolab.studies) ---------------------------------------------------------------
+@cli.command("reports")
+@click.option("--year", type=int, help="Reference year (default: the latest year with adequate "
+              "data coverage).")
+@click.option("--framework", default="digital_innovation", show_default=True,
+              help="Shipped framework name or YAML file.")
+@click.option("--countries", default="all", show_default=True,
+              help="all | demo | ISO3,ISO3,... (economies of the processed panel).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes.")
+@click.option("--resume", is_flag=True, help="Redo only failed or out-of-date reports.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Processed data folder (default: data/processed).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Reports folder (default: reports/).")
+@click.option("--no-regional", is_flag=True, help="Skip the regional comparison notebooks.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress bar (terminal) or one line per report (logs).")
+def reports(year, framework, countries, jobs, resume, data_dir, out, no_regional,
+            progress) -> int:
+    """Score the processed panel, run every country study and publish reports/index.html."""
+    from .report.kernels import block_slow_imports
+    from .studies import make_reports
+
+    block_slow_imports()
+    res = make_reports(year=year, framework=framework, countries=countries, jobs=jobs,
+                       resume=resume, data=data_dir or "", out=out, regional=not no_regional,
+                       progress=progress)
+    click.echo(f"reference year {res['year']}; scores: {res['scores']}")
+    click.echo(str(res["batch"]), err=not res["batch"].ok)
+    if res["regional"] is not None:
+        click.echo(str(res["regional"]), err=not res["regional"].ok)
+    pub = res["published"]
+    click.echo(f"{pub['reports']} reports; index: {pub['index']}; "
+               f"{len(pub['regions'])} regional pages")
+    failed = not res["batch"].ok or (res["regional"] is not None and not res["regional"].ok)
+    return 1 if failed else 0
+
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``innolab`` console script."""

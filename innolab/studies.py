@@ -1,0 +1,1063 @@
+"""Country, regional and methodology studies: the logic behind the report notebooks.
+
+The notebooks in ``notebooks/templates`` stay thin (STYLE §d): each cell calls one function
+here and shows a table, a chart or a paragraph. Everything a report says is computed from the
+numbers in this module, so it is tested like any other code and the notebooks cannot drift
+from it:
+
+* :func:`load_processed` reads ``data/processed`` (panel, countries, indicator metadata,
+  expert ratings and their provenance sidecars);
+* :func:`score_processed` selects the reference year and builds the index
+  (:func:`innolab.scoring.select` + :func:`innolab.scoring.build`) over the economies;
+* :func:`country_study` gathers a Digital Innovation Profile (METHOD §1): key messages,
+  headline indicators with data years, three-engines benchmark, pillar scores against peers,
+  strengths and weaknesses, gaps, closing-the-gap plan, expert grid and the indicator annex;
+* :func:`regional_study` and :func:`methodology_audit` do the same for the other templates;
+* :func:`scores_table`, :func:`write_scores` and :func:`make_reports` serve ``innolab reports``.
+
+Rank and score intervals are not computed yet (the uncertainty analysis,
+``innolab.analysis.sensitivity``, is a separate piece of work): the studies carry
+``rank_intervals = None`` and their methodology text says that intervals are not shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .errors import CoverageError, DataFileError, ParameterError, UnknownCountryError, near_matches
+from .framework import Framework, load_framework
+
+__all__ = [
+    "GROUPINGS",
+    "STUDY_PRELOAD",
+    "ProcessedData",
+    "CountryStudy",
+    "RegionalStudy",
+    "AuditStudy",
+    "load_processed",
+    "latest_year",
+    "score_processed",
+    "present_framework",
+    "scores_table",
+    "pillar_table",
+    "key_messages",
+    "methodology_text",
+    "country_study",
+    "regional_study",
+    "methodology_audit",
+    "coverage_table",
+    "convergence",
+    "indicator_trend",
+    "show_figure",
+    "own_units",
+    "write_scores",
+    "make_reports",
+]
+
+#: Groupings a regional study can compare.
+GROUPINGS = ("itu_region", "wb_region", "income_group")
+_GROUP_LABELS = {"itu_region": "ITU-D region", "wb_region": "World Bank region",
+                 "income_group": "income group"}
+#: Modules the report kernels' zygote imports once (on top of the batch runner's defaults), so
+#: that each forked kernel starts with them imported: importing innolab.analysis (SciPy) alone
+#: costs about 2 s per notebook otherwise. Imports only; no state is created.
+STUDY_PRELOAD: tuple[str, ...] = (
+    "scipy.stats", "PIL.Image", "innolab.framework", "innolab.scoring", "innolab.analysis",
+    "innolab.plots", "innolab.studies", "IPython.display",
+)
+#: Indicator codes read as the external engines of growth (three-engines benchmark).
+_ENGINE_CODES = {"GII": ("GII", "GII.SCORE", "GII.INDEX"), "IDI": ("IDI", "IDI.SCORE", "ITU.IDI")}
+
+
+# --- data ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProcessedData:
+    """The processed folder, read once.
+
+    Attributes
+    ----------
+    folder : Path
+    panel : DataFrame ``iso3, indicator, year, value, source[, is_aggregate]`` (tidy).
+    countries : DataFrame indexed by ``iso3``: ``name, itu_region, wb_region, income_group,
+        is_aggregate, is_demo``.
+    indicators : DataFrame indexed by ``indicator``: ``name, unit, source``.
+    ratings : DataFrame or None; expert ratings ``iso3, stakeholder, enabler, rating, year``.
+    provenance : dict of file name to its provenance record.
+    """
+
+    folder: Path
+    panel: pd.DataFrame
+    countries: pd.DataFrame
+    indicators: pd.DataFrame
+    ratings: pd.DataFrame | None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def economies(self) -> list[str]:
+        """ISO3 codes of the economies (aggregates excluded), sorted."""
+        c = self.countries
+        if "is_aggregate" in c.columns:
+            c = c[~c["is_aggregate"].fillna(False).astype(bool)]
+        return sorted(c.index)
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when every economy is a synthetic demo economy."""
+        c = self.countries.loc[self.economies]
+        return "is_demo" in c.columns and len(c) > 0 and bool(c["is_demo"].fillna(False).all())
+
+    def name(self, iso3: str) -> str:
+        """The economy's name (its code when the table has none)."""
+        if iso3 in self.countries.index and "name" in self.countries.columns:
+            value = self.countries.at[iso3, "name"]
+            if isinstance(value, str) and value:
+                return value
+        return iso3
+
+
+def _folder(data: str | os.PathLike | None) -> Path:
+    return config.PROCESSED_DIR if data in (None, "") else Path(data)
+
+
+def load_processed(data: str | os.PathLike | None = "") -> ProcessedData:
+    """Read the processed folder written by ``innolab data build``.
+
+    Parameters
+    ----------
+    data : path or "" / None
+        The folder (default :data:`innolab.config.PROCESSED_DIR`).
+
+    Raises
+    ------
+    DataFileError
+        The folder or its panel is missing (run ``innolab data build``).
+    """
+    folder = _folder(data)
+    panel_path = folder / "panel.parquet"
+    if not panel_path.is_file():
+        raise DataFileError(panel_path, "the processed panel does not exist",
+                            expected="the output of `innolab data build`")
+    panel = pd.read_parquet(panel_path)
+    countries = pd.read_parquet(folder / "countries.parquet").set_index("iso3")
+    ind_path = folder / "indicators.parquet"
+    indicators = (pd.read_parquet(ind_path).set_index("indicator") if ind_path.is_file()
+                  else pd.DataFrame(columns=["name", "unit", "source"]))
+    rat_path = folder / "expert_ratings.parquet"
+    ratings = pd.read_parquet(rat_path) if rat_path.is_file() else None
+    prov = {}
+    for p in sorted(folder.glob("*.provenance.json")):
+        try:
+            prov[p.name.removesuffix(".provenance.json")] = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+    return ProcessedData(folder, panel, countries, indicators, ratings, prov)
+
+
+def _as_data(data: ProcessedData | str | os.PathLike | None) -> ProcessedData:
+    return data if isinstance(data, ProcessedData) else load_processed(data)
+
+
+def present_framework(build: Any) -> Framework:
+    """The build's framework without the indicators that have no score (screened out).
+
+    Analysis functions need every framework code as a column of the scores; indicators that
+    the indicator screen dropped are removed here so they can be used on any build.
+    """
+    fw = build.framework
+    gone = [c for c in fw.indicators if c not in build.scores.columns]
+    return fw.drop(gone) if gone else fw
+
+
+def latest_year(panel: pd.DataFrame, framework: Framework | str = "digital_innovation", *,
+                min_coverage: float = 0.66, window: int | None = None) -> int:
+    """The latest year with adequate data coverage for ``framework``.
+
+    A reference year ``Y`` qualifies when at least ``min_coverage`` of the framework's
+    indicators have a value within the data window (``Y - window .. Y``, default the
+    framework's ``data_window``, as :func:`innolab.scoring.select` uses) for at least
+    ``min_coverage`` of the economies in the panel. Candidates are the years of the panel.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from innolab.framework import Framework
+    >>> fw = Framework.from_mapping({"code": "t", "nodes": [{"code": "I"},
+    ...     {"code": "a", "parent": "I"}, {"code": "b", "parent": "I"}]})
+    >>> p = pd.DataFrame({"iso3": ["X", "X", "X", "Y", "Y"], "indicator": ["a", "b", "a", "a", "b"],
+    ...                   "year": [2020, 2020, 2021, 2020, 2020], "value": 1.0})
+    >>> latest_year(p, fw, window=0), latest_year(p, fw, window=1)
+    (2020, 2021)
+    """
+    fw = load_framework(framework)
+    window = fw.data_window if window is None else int(window)
+    p = panel[panel["indicator"].isin(fw.indicators) & panel["value"].notna()]
+    if p.empty:
+        raise CoverageError("no value of any framework indicator in the panel")
+    n_ind = len(fw.indicators)
+    n_units = p["iso3"].nunique()
+    for year in sorted(p["year"].unique(), reverse=True):
+        y = p[(p["year"] <= year) & (p["year"] >= year - window)]
+        share = y.groupby("indicator")["iso3"].nunique() / n_units
+        if (share >= min_coverage).sum() >= min_coverage * n_ind:
+            return int(year)
+    raise CoverageError(f"no year has {min_coverage:.0%} of the indicators for "
+                        f"{min_coverage:.0%} of the economies")
+
+
+def score_processed(data: ProcessedData | str | None = "", *,
+                    framework: Framework | str = "digital_innovation", year: int | None = None,
+                    spec: Any = None) -> Any:
+    """Build the index for ``year`` over the economies of the processed panel.
+
+    ``year`` defaults to :func:`latest_year`. Returns the :class:`~innolab.scoring.Build`
+    (its ``years`` hold the data year of every value).
+    """
+    from .scoring import build, select
+
+    d = _as_data(data)
+    fw = load_framework(framework)
+    year = latest_year(d.panel, fw) if year in (None, "") else int(year)
+    panel = d.panel
+    if "is_aggregate" in panel.columns:
+        panel = panel[~panel["is_aggregate"].fillna(False).astype(bool)]
+    present = set(panel["iso3"])
+    units = [u for u in d.economies if u in present]
+    sel = select(panel, fw, year, units=units)
+    return build(sel, fw, spec)
+
+
+# --- tables -------------------------------------------------------------------------------
+def _pillars(fw: Framework) -> list[str]:
+    return list(fw.children(fw.root))
+
+
+def _label(fw: Framework, code: str) -> str:
+    node = fw.node(code)
+    return node.name or code
+
+
+def scores_table(build: Any, countries: pd.DataFrame, *, intervals: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
+    """One row per economy: name, index score, rank, regions and income group (index page).
+
+    Economies of ``countries`` without a score (screened out for low coverage) are kept with
+    missing score and rank and ``note = "not scored (data coverage)"``. ``intervals`` (units x
+    ``q05, q95`` of the rank) adds ``rank_interval`` as text ``"q05–q95"``.
+    """
+    root = build.framework.root
+    econ = countries
+    if "is_aggregate" in econ.columns:
+        econ = econ[~econ["is_aggregate"].fillna(False).astype(bool)]
+    out = pd.DataFrame(index=pd.Index(sorted(econ.index), name="iso3"))
+    out["name"] = [econ.at[i, "name"] if "name" in econ.columns else i for i in out.index]
+    out["score"] = build.scores[root].reindex(out.index).round(1)
+    out["rank"] = build.ranks[root].reindex(out.index).astype("Int64")
+    if intervals is not None:
+        iv = intervals.reindex(out.index)
+        out["rank_interval"] = [
+            f"{int(a)}–{int(b)}" if pd.notna(a) and pd.notna(b) else None
+            for a, b in zip(iv["q05"], iv["q95"], strict=True)
+        ]
+    for g in GROUPINGS:
+        if g in econ.columns:
+            out[g] = econ[g].reindex(out.index)
+    out["note"] = np.where(out["score"].isna(), "not scored (data coverage)", "")
+    return out.reset_index().sort_values(["rank", "iso3"], na_position="last",
+                                         kind="stable").reset_index(drop=True)
+
+
+def pillar_table(build: Any, iso3: str, peers: Sequence[str]) -> pd.DataFrame:
+    """Pillar scores of ``iso3`` with the peers' median, the frontier (best of all units) and
+    the rank among all scored units; indexed by pillar code, with ``name``."""
+    fw = build.framework
+    pillars = [p for p in _pillars(fw) if p in build.scores.columns]
+    s = build.scores[pillars]
+    peer_rows = s.loc[[p for p in peers if p in s.index]]
+    out = pd.DataFrame({
+        "name": [_label(fw, p) for p in pillars],
+        "score": s.loc[iso3].to_numpy(dtype=float),
+        "peer_median": peer_rows.median().to_numpy(dtype=float),
+        "frontier": s.max().to_numpy(dtype=float),
+        "rank": build.ranks.loc[iso3, pillars].to_numpy(dtype=float),
+    }, index=pd.Index(pillars, name="code"))
+    out["n_units"] = s.notna().sum().to_numpy()
+    return out
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}"
+
+
+def key_messages(name: str, index_code: str, score: float, rank: float, n_units: int,
+                 pillars: pd.DataFrame, peer_label: str, *, top: int = 2) -> list[str]:
+    """Key messages generated from the numbers (no hand-written text).
+
+    Parameters
+    ----------
+    name : the country's name.
+    index_code : the index's label (e.g. ``"DII"``).
+    score, rank, n_units : the country's index score, rank and the number of ranked units.
+    pillars : :func:`pillar_table` output (``name, score, peer_median``).
+    peer_label : how the peers are called (e.g. ``"Low income peers"``).
+    top : how many pillars to name as ahead of / behind the peers.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"name": ["A", "B", "C"], "score": [50.0, 20.0, 40.0],
+    ...                   "peer_median": [40.0, 30.0, 40.0]}, index=["PA", "PB", "PC"])
+    >>> msgs = key_messages("Xland", "DII", 37.4, 12, 50, p, "peers", top=1)
+    >>> msgs[0]
+    'Xland scores 37.4 on the DII (0–100), rank 12 of 50.'
+    >>> msgs[1]
+    'Ahead of peers on A (+10.0 points).'
+    >>> msgs[2]
+    'Behind peers on B (−10.0 points).'
+    """
+    msgs = []
+    if pd.isna(score):
+        return [f"{name} has no {index_code} score: too few indicators have data."]
+    msgs.append(f"{name} scores {score:.1f} on the {index_code} (0–100), "
+                f"rank {int(rank)} of {int(n_units)}.")
+    diff = (pillars["score"] - pillars["peer_median"]).dropna()
+    ahead = diff[diff > 0].sort_values(ascending=False).head(top)
+    behind = diff[diff < 0].sort_values().head(top)
+    if len(ahead):
+        items = ", ".join(f"{pillars.at[c, 'name']} (+{d:.1f} points)" for c, d in ahead.items())
+        msgs.append(f"Ahead of {peer_label} on {items}.")
+    if len(behind):
+        items = ", ".join(f"{pillars.at[c, 'name']} (−{-d:.1f} points)"
+                          for c, d in behind.items())
+        msgs.append(f"Behind {peer_label} on {items}.")
+    if not len(ahead) and not len(behind) and len(diff):
+        msgs.append(f"On a par with {peer_label} on every pillar.")
+    no_score = pillars.index[pillars["score"].isna()]
+    if len(no_score):
+        msgs.append("No score on " + ", ".join(pillars.loc[no_score, "name"])
+                    + " (too few indicators with data).")
+    from .ecosystem import maturity_band
+
+    band = pillars["score"].dropna().map(maturity_band)
+    if len(band):
+        counts = band.value_counts(sort=False)
+        commonest = counts.idxmax()
+        msgs.append(f"{int(counts.max())} of {len(band)} pillars are at the "
+                    f"'{commonest}' maturity level (0–100 bands of 20 points).")
+    return msgs
+
+
+def methodology_text(build: Any, provenance: Mapping[str, Any] | None = None, *,
+                     synthetic: bool = False, intervals: bool = False) -> str:
+    """Markdown describing how the numbers were made: the spec's steps, the framework, the
+    screened indicators and units, and the data sources with their SHA-256 (provenance)."""
+    fw = build.framework
+    lines = [f"**Framework**: `{fw.code}` — {len(_pillars(fw))} pillars, "
+             f"{len(fw.indicators)} indicators; index `{fw.root}`.", "", "**Build steps**:", ""]
+    for stage, opts in build.spec.to_mapping().items():
+        desc = ", ".join(f"{k}={v}" for k, v in opts.items()) if isinstance(opts, Mapping) \
+            else str(opts)
+        lines.append(f"- {stage}: {desc}")
+    dropped = [c for c in fw.indicators if c not in build.scores.columns]
+    if dropped or build.missing:
+        lines += ["", "**Indicators not used** (no data or below the coverage threshold): "
+                  + ", ".join(f"`{c}`" for c in [*build.missing, *dropped]) + "."]
+    screened = sorted(set(build.raw.index) - set(build.scores.index))
+    if screened:
+        lines += ["", "**Economies not scored** (too few indicators): "
+                  + ", ".join(map(str, screened)) + "."]
+    lines += ["", "Rank and score intervals: " + (
+        "Monte Carlo uncertainty analysis (5th–95th percentile)." if intervals else
+        "not shown — the uncertainty analysis (innolab.analysis.sensitivity) is not available "
+        "in this version of innolab.")]
+    if provenance:
+        recs = {k: v for k, v in provenance.items() if isinstance(v, Mapping)}
+        built = sorted({f"{v.get('created', '?')} (innolab {v.get('innolab_version', '?')})"
+                        for v in recs.values()})
+        lines += ["", f"**Processed data**: {', '.join(f'`{k}`' for k in recs)}, built "
+                  + "; ".join(built) + ".", "", "**Data sources**:", ""]
+        seen = set()
+        for rec in recs.values():
+            for src in rec.get("sources", []):
+                key = (src.get("path"), src.get("sha256"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                lines.append(f"- `{src.get('path')}` — source {src.get('source')}, retrieved "
+                             f"{src.get('retrieved')}, SHA-256 "
+                             f"`{str(src.get('sha256', ''))[:12]}…`")
+    if synthetic:
+        lines += ["", "**These data are synthetic** (fictional demo economies): the results "
+                  "illustrate the method and describe no real country."]
+    return "\n".join(lines)
+
+
+# --- intervals -------------------------------------------------------------------------------
+def _rank_intervals(build: Any) -> pd.DataFrame | None:
+    """Rank intervals (units x ``nominal, q05, q95``) of the index, or None.
+
+    The Monte Carlo uncertainty analysis (``innolab.analysis.sensitivity``) was not part of
+    innolab when this module was written; until it is wired in here, studies carry no
+    intervals and their methodology text says so.
+    """
+    del build
+    return None
+
+
+# --- country study ----------------------------------------------------------------------------
+@dataclass
+class CountryStudy:
+    """Everything a Digital Innovation Profile shows (see :func:`country_study`).
+
+    Tables are rounded for display; ``build`` keeps the full-precision numbers.
+    """
+
+    iso3: str
+    name: str
+    year: int
+    framework: str
+    index_code: str
+    score: float
+    rank: float
+    n_units: int
+    peer_label: str
+    peers: list[str]
+    messages: list[str]
+    headline: pd.DataFrame
+    engines: pd.DataFrame
+    engines_note: str
+    pillars: pd.DataFrame
+    strengths: pd.DataFrame
+    gaps: pd.DataFrame
+    gap_plan: pd.DataFrame
+    gap_summary: str
+    ratings: pd.DataFrame | None
+    annex: pd.DataFrame
+    methodology: str
+    synthetic: bool
+    build: Any = field(repr=False, default=None)
+    rank_intervals: pd.DataFrame | None = None
+
+    @property
+    def banner(self) -> str:
+        """Markdown banner: synthetic-data warning or nothing."""
+        if not self.synthetic:
+            return ""
+        return ("> **⚠ Synthetic demo data.** This profile describes a *fictional* economy "
+                "generated to demonstrate innolab. None of its numbers describe a real country.")
+
+    @property
+    def messages_md(self) -> str:
+        """The key messages as a Markdown list."""
+        return "\n".join(f"- {m}" for m in self.messages)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Code -> name of the pillars (chart labels)."""
+        return dict(zip(self.pillars.index, self.pillars["name"], strict=True))
+
+    @property
+    def indicator_gaps(self) -> pd.DataFrame:
+        """Indicators furthest behind the peers' median: name, own-unit value, peers' median
+        value, gap in normalised points (country minus peers), largest shortfall first."""
+        g = self.gaps[(self.gaps["level"] == 1) & (self.gaps["reference"] == "peer_median")]
+        out = g[["name", "unit", "value", "reference_value", "gap"]].rename(
+            columns={"reference_value": "peer_median_value", "gap": "gap_points"})
+        return out.sort_values("gap_points").round(2).reset_index(drop=True)
+
+    @property
+    def gdp_table(self) -> pd.DataFrame:
+        """Units x ``score, gdp_per_capita, name`` (index vs GDP chart); empty without GDP."""
+        code = "NY.GDP.PCAP.PP.KD"
+        b = self.build
+        if b is None or code not in b.raw.columns:
+            return pd.DataFrame(columns=["score", "gdp_per_capita"])
+        gdp = own_units(b.framework, code, b.raw[code].reindex(b.scores.index))
+        out = pd.DataFrame({"score": b.scores[self.index_code], "gdp_per_capita": gdp}).dropna()
+        return out
+
+    @property
+    def gdp_country(self) -> str | None:
+        """The country's code when it is in :attr:`gdp_table` (else None: no highlight)."""
+        return self.iso3 if self.iso3 in self.gdp_table.index else None
+
+    @property
+    def ratings_year(self) -> int | None:
+        """The expert-rating round shown: the latest up to the study year (else the latest)."""
+        if self.ratings is None or "year" not in self.ratings.columns:
+            return None
+        years = sorted(int(y) for y in self.ratings["year"].dropna().unique())
+        before = [y for y in years if y <= self.year]
+        return (before or years)[-1] if years else None
+
+    @property
+    def ratings_title(self) -> str:
+        """Title of the expert grid, naming the rating round."""
+        when = f", {self.ratings_year}" if self.ratings_year is not None else ""
+        return f"{self.name}: expert ratings by stakeholder and enabler{when}"
+
+    @property
+    def pillar_gaps(self) -> pd.DataFrame:
+        """Pillar gaps (country minus reference, points), wide, for :func:`plot_gaps`."""
+        g = self.gaps[self.gaps["code"].isin(self.pillars.index)]
+        wide = g.pivot(index="code", columns="reference", values="gap").reindex(
+            self.pillars.index)
+        wide["name"] = self.pillars["name"]
+        return wide
+
+
+def _peer_spec(peers: str | Sequence[str]) -> str | list[str]:
+    if isinstance(peers, str):
+        items = [p.strip() for p in peers.split(",") if p.strip()]
+        if len(items) > 1 or (items and items[0].isupper()):
+            return items  # ISO3 codes; anything else is a grouping name
+        return items[0] if items else "income_group"
+    return list(peers)
+
+
+def _resolve_peers(iso3: str, spec: str | list[str], d: ProcessedData, units: list[str]
+                   ) -> tuple[list[str], str]:
+    if isinstance(spec, list):
+        unknown = [c for c in spec if c not in units]
+        if unknown:
+            raise UnknownCountryError({c: near_matches(c, units) for c in unknown},
+                                      source="parameter 'peers'")
+        return spec, "selected peers"
+    if spec not in GROUPINGS:
+        raise ParameterError("peers", f"{spec!r}: use one of {', '.join(GROUPINGS)} or a "
+                             "comma-separated list of ISO3 codes")
+    group = d.countries.at[iso3, spec] if spec in d.countries.columns else None
+    if group is None or pd.isna(group):
+        return [], f"{_GROUP_LABELS[spec]} peers"
+    members = d.countries.index[d.countries[spec] == group]
+    return [u for u in units if u in members], f"{group} peers"
+
+
+_INVERSE = {"log1p": np.expm1, "log": np.exp, "sqrt": np.square}
+
+
+def own_units(framework: Framework, code: str, values: Any) -> Any:
+    """Undo the framework's ``transform`` of indicator ``code`` (log1p, log, sqrt), so that
+    values read off a selection are shown in the indicator's own unit.
+
+    >>> from innolab.framework import Framework
+    >>> fw = Framework.from_mapping({"code": "t", "nodes": [{"code": "I"},
+    ...     {"code": "g", "parent": "I", "transform": "log1p"}]})
+    >>> float(round(own_units(fw, "g", np.log1p(999.0)), 6))
+    999.0
+    """
+    how = fw_transform(framework, code)
+    return values if how is None else _INVERSE[how](values)
+
+
+def fw_transform(framework: Framework, code: str) -> str | None:
+    """The transform of ``code`` in ``framework`` (None when it has none or is not a node)."""
+    if code not in framework:
+        return None
+    how = getattr(framework.node(code), "transform", None)
+    return how if how in _INVERSE else None
+
+
+def _headline(build: Any, d: ProcessedData, iso3: str) -> pd.DataFrame:
+    fw = build.framework
+    rows = []
+    for p in _pillars(fw):
+        for code in fw.children(p):
+            if fw.node(code).level != 1:
+                continue
+            raw = (own_units(fw, code, float(build.raw.at[iso3, code]))
+                   if code in build.raw.columns else np.nan)
+            yr = (build.years.at[iso3, code] if build.years is not None
+                  and code in build.years.columns else np.nan)
+            meta = d.indicators["unit"].get(code) if "unit" in d.indicators.columns else None
+            rows.append({"pillar": _label(fw, p), "code": code, "indicator": _label(fw, code),
+                         "value": raw, "unit": fw.node(code).unit or meta or "",
+                         "data_year": yr})
+    return pd.DataFrame(rows)
+
+
+def _headline_rows(table: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """The headline indicator of each pillar: its highest-weight indicator (first declared on
+    ties) that has a value, else its highest-weight indicator."""
+    w = fw.weights()
+    rows = []
+    for _, grp in table.groupby("pillar", sort=False):
+        grp = grp.assign(_w=[float(w.get(c, 1.0)) for c in grp["code"]],
+                         _has=grp["value"].notna())
+        rows.append(grp.sort_values(["_has", "_w"], ascending=False, kind="stable").index[0])
+    return table.loc[rows].reset_index(drop=True)
+
+
+def _annex(build: Any, iso3: str, headline: pd.DataFrame, rank_iv: pd.DataFrame | None
+           ) -> pd.DataFrame:
+    s, r = build.scores, build.ranks
+    out = headline.copy()
+    out["score"] = [s.at[iso3, c] if c in s.columns else np.nan for c in out["code"]]
+    out["rank"] = [r.at[iso3, c] if c in r.columns else np.nan for c in out["code"]]
+    out["n_units"] = [int(s[c].notna().sum()) if c in s.columns else 0 for c in out["code"]]
+    out["coverage_%"] = (100 * out["n_units"] / len(s)).round(0)
+    out["value"] = out["value"].round(2)
+    out["score"] = out["score"].round(1)
+    out["rank"] = out["rank"].astype("Int64")
+    out["data_year"] = out["data_year"].astype("Int64")
+    return out
+
+
+def _engines(build: Any, d: ProcessedData, iso3: str, year: int) -> tuple[pd.DataFrame, str]:
+    from .analysis import three_engines
+
+    measures = {build.framework.root: build.scores[build.framework.root]}
+    missing = []
+    for name, codes in _ENGINE_CODES.items():
+        p = d.panel[d.panel["indicator"].isin(codes) & (d.panel["year"] <= year)]
+        if p.empty:
+            missing.append(name)
+            continue
+        latest = p.sort_values("year").groupby("iso3")["value"].last()
+        measures[name] = latest
+    groups = {g: d.countries[g] for g in ("itu_region", "income_group") if g in d.countries}
+    table = three_engines(iso3, measures, groups=groups)
+    note = ("" if not missing else
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not loaded in "
+            "this data set, so the benchmark shows the innolab index only.")
+    cols = [c for c in ("measure", "grouping", "group", "value", "rank", "n_units",
+                        "group_median", "difference") if c in table.columns]
+    return table[cols].round(1), note
+
+
+def _gaps_long(build: Any, iso3: str, peers: list[str], region: list[str]) -> pd.DataFrame:
+    from .analysis import build_frames, gaps
+
+    scores, values, _, _ = build_frames(build)
+    fw = present_framework(build)
+    codes = [c for c in [*fw.indicators, *fw.aggregates()] if c in scores.columns]
+    g = gaps(iso3, scores, values, fw, peers=peers, region=region or None, codes=codes)
+    g = g.assign(reference=g["reference"].replace({"region_frontier": "frontier"}),
+                 gap=g["score"] - g["reference_score"])
+    g["name"] = [_label(fw, c) for c in g["code"]]
+    for col in ("value", "reference_value"):
+        g[col] = [own_units(fw, c, v) for c, v in zip(g["code"], g[col], strict=True)]
+    g["gap_value"] = g["reference_value"] - g["value"]
+    return g
+
+
+def _gap_plan(build: Any, iso3: str, peers: list[str]) -> tuple[pd.DataFrame, str]:
+    from .analysis import build_frames, close_gap
+
+    scores, values, _, method = build_frames(build)
+    fw = present_framework(build)
+    cols = ["step", "name", "unit", "value_before", "value_after", "points_before",
+            "points_after", "score_gain"]
+    if method is None or len(peers) < 2:
+        return pd.DataFrame(columns=cols), "No closing-the-gap plan: too few peers."
+    others = [p for p in peers if p != iso3]
+    plan = close_gap(iso3, scores, values, fw, peers=others, method=method)
+    if plan.score_before >= plan.target:
+        return (pd.DataFrame(columns=cols),
+                f"Already at or above the peers' median ({plan.target:.1f}); no gap to close.")
+    table = plan.plan[[c for c in cols if c in plan.plan.columns]].copy()
+    for col in ("value_before", "value_after"):
+        table[col] = [own_units(fw, c, v) for c, v in zip(plan.plan["code"], table[col],
+                                                          strict=True)]
+    table = table.round(2)
+    verdict = "reaches" if plan.reached else "cannot reach"
+    text = (f"Raising the {len(table)} indicator(s) below, in this order, {verdict} the peers' "
+            f"median index score of {plan.target:.1f} (from {plan.score_before:.1f} to "
+            f"{plan.score_after:.1f}; rank {int(plan.rank_before)} → {int(plan.rank_after)}).")
+    return table, text
+
+
+def country_study(iso3: str, year: int | str | None = None,
+                  framework: str = "digital_innovation",
+                  peers: str | Sequence[str] = "income_group",
+                  data: ProcessedData | str | os.PathLike | None = "", *,
+                  n_strengths: int = 5) -> CountryStudy:
+    """Gather a Digital Innovation Profile of ``iso3`` (METHOD §1).
+
+    Parameters
+    ----------
+    iso3 : the economy (ISO3 code of the processed countries table).
+    year : reference year (None/"": :func:`latest_year`).
+    framework : shipped framework name or path.
+    peers : ``itu_region``, ``wb_region``, ``income_group`` or ISO3 codes (list or "A,B,C").
+    data : processed folder or :class:`ProcessedData` ("" = ``data/processed``).
+    n_strengths : strengths and weaknesses listed each.
+
+    Raises
+    ------
+    UnknownCountryError
+        ``iso3`` (or a listed peer) is not an economy of the data.
+    CoverageError
+        The economy has no index score (screened out for low data coverage).
+    """
+    from .analysis import strengths_for
+
+    d = _as_data(data)
+    if iso3 not in d.countries.index:
+        raise UnknownCountryError({iso3: near_matches(iso3, d.economies)},
+                                  source="parameter 'iso3'")
+    b = score_processed(d, framework=framework, year=year)
+    year = int(b.years.max().max()) if year in (None, "") else int(year)
+    fw = b.framework
+    root = fw.root
+    units = list(b.scores.index)
+    if iso3 not in units or pd.isna(b.scores.at[iso3, root]):
+        raise CoverageError(f"{iso3} has no {root} score in {year}: too few indicators have "
+                            "data (see the screening rule in the methodology)")
+    peer_list, peer_label = _resolve_peers(iso3, _peer_spec(peers), d, units)
+    region_list, _ = _resolve_peers(iso3, "itu_region", d, units) \
+        if "itu_region" in d.countries.columns else ([], "")
+    pillars = pillar_table(b, iso3, peer_list)
+    rank_iv = _rank_intervals(b)
+    sw = strengths_for(b, iso3, n=n_strengths).rename(columns={"kind": "flag"})
+    sw = sw.set_index("code")
+    full = _headline(b, d, iso3)
+    headline = _headline_rows(full, fw)
+    engines, note = _engines(b, d, iso3, year)
+    gaps_long = _gaps_long(b, iso3, peer_list, region_list)
+    plan, plan_text = _gap_plan(b, iso3, peer_list)
+    ratings = None
+    if d.ratings is not None and iso3 in set(d.ratings["iso3"]):
+        ratings = d.ratings[d.ratings["iso3"] == iso3]
+    score = float(b.scores.at[iso3, root])
+    rank = float(b.ranks.at[iso3, root])
+    n_units = int(b.scores[root].notna().sum())
+    name = d.name(iso3)
+    return CountryStudy(
+        iso3=iso3, name=name, year=year, framework=fw.code, index_code=root,
+        score=round(score, 1), rank=rank, n_units=n_units, peer_label=peer_label,
+        peers=peer_list,
+        messages=key_messages(name, root, score, rank, n_units, pillars, peer_label),
+        headline=headline.assign(value=headline["value"].round(2),
+                                 data_year=headline["data_year"].astype("Int64")),
+        engines=engines, engines_note=note, pillars=pillars.round(1),
+        strengths=sw.round(1), gaps=gaps_long, gap_plan=plan, gap_summary=plan_text,
+        ratings=ratings, annex=_annex(b, iso3, full, rank_iv),
+        methodology=methodology_text(b, d.provenance, synthetic=d.is_synthetic,
+                                     intervals=rank_iv is not None),
+        synthetic=d.is_synthetic, build=b, rank_intervals=rank_iv,
+    )
+
+
+# --- regional study ---------------------------------------------------------------------------
+@dataclass
+class RegionalStudy:
+    """Group comparison for one grouping (see :func:`regional_study`)."""
+
+    grouping: str
+    year: int
+    framework: str
+    distributions: pd.DataFrame
+    leaders: pd.DataFrame
+    heatmap: pd.DataFrame
+    convergence: pd.DataFrame
+    convergence_text: str
+    methodology: str
+    synthetic: bool
+
+    @property
+    def banner(self) -> str:
+        """Markdown banner when the data are synthetic."""
+        return ("> **⚠ Synthetic demo data** (fictional economies): the comparison "
+                "illustrates the method only." if self.synthetic else "")
+
+    @property
+    def label(self) -> str:
+        """Human label of the grouping."""
+        return _GROUP_LABELS[self.grouping]
+
+    @property
+    def group_medians(self) -> pd.DataFrame:
+        """Years x groups: the median index score (the convergence table without the spread)."""
+        return self.convergence.drop(columns="between_group_sd")
+
+
+def convergence(index_by_year: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+    """Per year: median index per group and the spread between groups (sigma convergence).
+
+    Parameters
+    ----------
+    index_by_year : years x units, the index score.
+    groups : unit -> group.
+
+    Returns
+    -------
+    DataFrame indexed by year: one column per group (median score) and ``between_group_sd``
+    (standard deviation of the group medians; falling = convergence).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"A": [10.0, 20.0], "B": [30.0, 30.0]}, index=[2020, 2021])
+    >>> convergence(s, pd.Series({"A": "g1", "B": "g2"}))["between_group_sd"].round(2).tolist()
+    [14.14, 7.07]
+    """
+    long = index_by_year.T.join(groups.rename("__group__"))
+    med = long.groupby("__group__").median().T
+    med.columns.name = None
+    med.index.name = "year"
+    med["between_group_sd"] = med.std(axis=1, ddof=1)
+    return med
+
+
+def regional_study(grouping: str = "itu_region", year: int | str | None = None,
+                   framework: str = "digital_innovation",
+                   data: ProcessedData | str | os.PathLike | None = "", *,
+                   leaders: int = 3, first_year: int | None = None) -> RegionalStudy:
+    """Compare groups of economies: score distributions, leaders per group, pillar medians
+    (heatmap) and convergence of the group medians over time (one build per year)."""
+    if grouping not in GROUPINGS:
+        raise ParameterError("grouping", f"{grouping!r} is not one of {', '.join(GROUPINGS)}")
+    d = _as_data(data)
+    fw = load_framework(framework)
+    year = latest_year(d.panel, fw) if year in (None, "") else int(year)
+    b = score_processed(d, framework=fw, year=year)
+    root = b.framework.root
+    groups = d.countries[grouping].reindex(b.scores.index)
+    dist = pd.DataFrame({"group": groups, "score": b.scores[root]}).dropna()
+    dist["name"] = [d.name(u) for u in dist.index]
+    top = (dist.sort_values("score", ascending=False).groupby("group", sort=True)
+           .head(leaders).sort_values(["group", "score"], ascending=[True, False]))
+    top = top.assign(rank=b.ranks[root].reindex(top.index).astype("Int64"),
+                     score=top["score"].round(1)).reset_index()
+    pillars = [p for p in _pillars(b.framework) if p in b.scores.columns]
+    heat = b.scores[pillars].groupby(groups).median().round(1)
+    heat.index.name = grouping
+    years = sorted(int(y) for y in d.panel["year"].unique() if y <= year)
+    if first_year is not None:
+        years = [y for y in years if y >= first_year]
+    series = {}
+    for y in years:
+        try:
+            series[y] = score_processed(d, framework=fw, year=y).scores[root]
+        except Exception:  # noqa: BLE001 - a year without enough data is skipped
+            continue
+    conv = convergence(pd.DataFrame(series).T, d.countries[grouping]).round(1)
+    sd = conv["between_group_sd"].dropna()
+    text = ("Not enough years to assess convergence." if len(sd) < 2 else
+            f"The spread of the group medians went from {sd.iloc[0]:.1f} points in "
+            f"{sd.index[0]} to {sd.iloc[-1]:.1f} in {sd.index[-1]}: the groups "
+            + ("converged." if sd.iloc[-1] < sd.iloc[0] else "diverged.")
+            + " Each year is normalised on its own, so the scores compare economies within a "
+              "year, not absolute progress.")
+    return RegionalStudy(grouping, year, b.framework.code, dist, top, heat, conv, text,
+                         methodology_text(b, d.provenance, synthetic=d.is_synthetic),
+                         d.is_synthetic)
+
+
+# --- methodology audit ----------------------------------------------------------------------------
+@dataclass
+class AuditStudy:
+    """Statistical audit of a framework on the data (see :func:`methodology_audit`)."""
+
+    year: int
+    framework: str
+    correlations: pd.DataFrame
+    cronbach: pd.DataFrame
+    flags: pd.DataFrame
+    pillar_correlations: pd.DataFrame
+    rank_intervals: pd.DataFrame | None
+    uncertainty_note: str
+    methodology: str
+    synthetic: bool
+
+    @property
+    def banner(self) -> str:
+        """Markdown banner when the data are synthetic."""
+        return ("> **⚠ Synthetic demo data** (fictional economies)." if self.synthetic else "")
+
+
+def methodology_audit(framework: str = "digital_innovation", year: int | str | None = None,
+                      data: ProcessedData | str | os.PathLike | None = "") -> AuditStudy:
+    """Coherence tables: indicator x pillar/index correlations, Cronbach's alpha per pillar,
+    coherence flags, pillar x pillar correlations; rank intervals when available."""
+    from .analysis import coherence_flags, corr_matrix, cronbach_by_aggregate, get_corr
+
+    d = _as_data(data)
+    b = score_processed(d, framework=framework, year=year)
+    fw = present_framework(b)
+    scores = b.scores
+    corr = get_corr(scores, fw)
+    if {"Var1", "Var2", "Correlation"} <= set(corr.columns):
+        corr = corr.pivot_table(index="Var2", columns="Var1", values="Correlation",
+                                sort=False)
+        corr.index.name, corr.columns.name = "indicator", None
+    alpha = cronbach_by_aggregate(scores, fw)
+    alpha = (alpha.to_frame("cronbach_alpha") if isinstance(alpha, pd.Series)
+             else alpha.set_index("group") if "group" in alpha.columns else alpha)
+    flags = coherence_flags(scores, fw)
+    if "flag" in flags.columns:
+        flags = flags[flags["flag"].astype(str).str.len() > 0].reset_index(drop=True)
+    pillars = [p for p in _pillars(fw) if p in scores.columns] + [fw.root]
+    pc = corr_matrix(scores[pillars]).round(2)
+    rank_iv = _rank_intervals(b)
+    note = ("" if rank_iv is not None else
+            "Uncertainty and sensitivity analysis: not available in this version of innolab "
+            "(innolab.analysis.sensitivity is not wired into the studies yet).")
+    yr = latest_year(d.panel, fw) if year in (None, "") else int(year)
+    return AuditStudy(yr, fw.code, corr.round(2) if hasattr(corr, "round") else corr,
+                      alpha.round(2), flags, pc, rank_iv, note,
+                      methodology_text(b, d.provenance, synthetic=d.is_synthetic,
+                                       intervals=rank_iv is not None), d.is_synthetic)
+
+
+# --- data coverage (explore notebook) --------------------------------------------------------
+def coverage_table(panel: pd.DataFrame, framework: Framework | str = "digital_innovation"
+                   ) -> pd.DataFrame:
+    """Share of economies (%) with a value, per framework indicator (rows) and year (columns).
+
+    Examples
+    --------
+    >>> from innolab.framework import Framework
+    >>> fw = Framework.from_mapping({"code": "t", "nodes": [{"code": "I"},
+    ...     {"code": "a", "parent": "I"}, {"code": "b", "parent": "I"}]})
+    >>> p = pd.DataFrame({"iso3": ["X", "Y", "X"], "indicator": ["a", "a", "b"],
+    ...                   "year": [2020, 2020, 2020], "value": [1.0, 2.0, 3.0]})
+    >>> coverage_table(p, fw).to_dict()
+    {2020: {'a': 100.0, 'b': 50.0}}
+    """
+    fw = load_framework(framework)
+    p = panel[panel["value"].notna()]
+    units = p.groupby("year")["iso3"].nunique()
+    p = p[p["indicator"].isin(fw.indicators)]
+    counts = p.groupby(["indicator", "year"])["iso3"].nunique().unstack("year")
+    out = counts.div(units, axis=1).reindex(list(fw.indicators)).mul(100).round(1)
+    out.columns.name = None
+    out.index.name = "indicator"
+    return out.fillna(0.0)
+
+
+def indicator_trend(panel: pd.DataFrame, code: str, iso3: str) -> pd.DataFrame:
+    """One indicator over the years: the economy's value and the median and quartiles of all
+    economies with data that year (input of :func:`innolab.plots.plot_trends`).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"iso3": ["X", "Y", "Z", "X"], "indicator": "a",
+    ...                   "year": [2020, 2020, 2020, 2021], "value": [1.0, 2.0, 4.0, 3.0]})
+    >>> indicator_trend(p, "a", "Y").to_dict("list")["group_median"]
+    [2.0, 3.0]
+    """
+    p = panel[(panel["indicator"] == code) & panel["value"].notna()]
+    if p.empty:
+        raise ParameterError("indicator", f"{code!r} has no data; codes with data: "
+                             + ", ".join(sorted(panel["indicator"].unique())[:40]))
+    g = p.groupby("year")["value"]
+    out = pd.DataFrame({"value": p[p["iso3"] == iso3].set_index("year")["value"],
+                        "group_median": g.median(), "group_q25": g.quantile(0.25),
+                        "group_q75": g.quantile(0.75)})
+    out.index = out.index.astype(int)
+    out.index.name = "year"
+    return out.sort_index()
+
+
+def show_figure(ax: Any, *, colors: int = 128) -> None:
+    """Display a chart in a notebook as a compact PNG and close it.
+
+    The figure is rendered at its own size and dpi, then reduced to a ``colors``-colour
+    palette (median cut): charts have few distinct colours, so this keeps them visually
+    identical while making the embedded PNG 3-4 times smaller, which keeps each published
+    report small (HTML embeds images as base64). Returns None, so that a cell ending with
+    this call does not show the image a second time as its result.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+    from PIL import Image as PILImage
+
+    fig = ax if hasattr(ax, "savefig") else ax.figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    buf.seek(0)
+    img = PILImage.open(buf).convert("RGB").quantize(colors, method=PILImage.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    display(Image(data=out.getvalue(), format="png"))
+
+
+# --- innolab reports ----------------------------------------------------------------------
+def write_scores(build: Any, countries: pd.DataFrame, folder: str | os.PathLike, *,
+                 year: int, provenance_sources: Sequence[Path] = ()) -> Path:
+    """Write ``scores_<framework>_<year>.csv`` (one row per economy: :func:`scores_table`
+    plus every pillar score) atomically with a provenance sidecar; returns the path."""
+    from .io import source_record, write_provenance, write_table
+
+    fw = build.framework
+    table = scores_table(build, countries)
+    pillars = [p for p in _pillars(fw) if p in build.scores.columns]
+    table = table.join(build.scores[pillars].round(2), on="iso3")
+    out = Path(folder) / f"scores_{fw.code}_{year}.csv"
+    write_table(table, out)
+    write_provenance(out, [source_record(p) for p in provenance_sources if Path(p).is_file()],
+                     framework=fw.code, year=int(year), spec=build.spec.to_mapping())
+    return out
+
+
+def make_reports(*, year: int | None = None, framework: str = "digital_innovation",
+                 countries: str = "all", jobs: int = 2, resume: bool = False,
+                 data: str | os.PathLike | None = "", out: str | os.PathLike | None = None,
+                 regional: bool = True, progress: bool = True, timeout: float = 600,
+                 ) -> dict[str, Any]:
+    """``innolab reports``: score, run the country (and regional) notebooks, publish.
+
+    Steps: score the processed panel for ``year`` (default :func:`latest_year`) and write
+    ``scores_<framework>_<year>.csv``; run ``country_profile`` for every scored economy
+    (``countries``: ``all``, ``demo`` or ``ISO3,ISO3``) into ``<out>/countries``; run
+    ``regional_comparison`` once per grouping into ``<out>/regions_nb`` (``regional``);
+    write ``<out>/index.html`` (country, score, rank, region, group) and one regional page per
+    ITU-D region. Returns a summary dict (paths, batch summaries, failures).
+    """
+    from .report import run_batch
+    from .report.kernels import DEFAULT_PRELOAD
+    from .report.publish import publish_reports
+
+    d = load_processed(data)
+    fw = load_framework(framework)
+    year = latest_year(d.panel, fw) if year is None else int(year)
+    b = score_processed(d, framework=fw, year=year)
+    root = fw.root
+    sources = [d.folder / "panel.parquet", d.folder / "countries.parquet"]
+    scores_path = write_scores(b, d.countries, d.folder, year=year, provenance_sources=sources)
+    scored = [u for u in b.scores.index if pd.notna(b.scores.at[u, root])]
+    if countries == "all" or countries == "demo":
+        chosen = [u for u in scored if countries == "all"
+                  or bool(d.countries.at[u, "is_demo"])] if "is_demo" in d.countries else scored
+    else:
+        chosen = [c.strip() for c in countries.split(",") if c.strip()]
+        bad = [c for c in chosen if c not in scored]
+        if bad:
+            raise UnknownCountryError({c: near_matches(c, scored) for c in bad},
+                                      source="--countries (scored economies)")
+    out = Path(out) if out is not None else config.REPORTS_DIR
+    data_param = "" if data in (None, "") else str(Path(data).resolve())
+    params = [{"iso3": u, "year": year, "framework": framework, "peers": "income_group",
+               "data": data_param} for u in chosen]
+    data_files = sorted(d.folder.glob("*.parquet"))
+    preload = (*DEFAULT_PRELOAD, *STUDY_PRELOAD)
+    summary = run_batch(config.TEMPLATES_DIR / "country_profile.ipynb", params,
+                        out / "countries", jobs=jobs, resume=resume, timeout=timeout,
+                        progress=progress, data_files=data_files, preload=preload)
+    regional_summary = None
+    if regional:
+        rparams = [{"grouping": g, "year": year, "framework": framework, "data": data_param}
+                   for g in GROUPINGS]
+        regional_summary = run_batch(config.TEMPLATES_DIR / "regional_comparison.ipynb",
+                                     rparams, out / "groupings", jobs=jobs, resume=resume,
+                                     timeout=timeout, progress=progress, name="grouping",
+                                     validate=None, data_files=data_files, preload=preload)
+    table = scores_table(b, d.countries)
+    table = table.rename(columns={"score": f"{root} score", "itu_region": "region",
+                                  "income_group": "group"})
+    cols = ["iso3", "name", f"{root} score", "rank", "region", "group"]
+    res = publish_reports(out / "countries", index=out / "index.html",
+                          table=table[cols], key="iso3", columns=cols, group_by="region")
+    return {"year": year, "scores": scores_path, "batch": summary,
+            "regional": regional_summary, "published": res}
