@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -162,3 +163,58 @@ def test_reports_command_end_to_end(processed, tmp_path):
     assert (processed / "scores_digital_innovation_2023.provenance.json").is_file()
     assert main(["reports", "--data", str(processed), "--out", str(tmp_path), "--countries",
                  "XZZ", "--no-regional", "--no-progress"]) == 2
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_published_reports_render_in_headless_chromium(processed, tmp_path):
+    """The published profile and the index open in a real browser: screenshot, no console
+    errors, every index link resolves, every figure has a non-zero size."""
+    import base64
+    import re
+    import subprocess
+
+    from innolab.cli import main
+    from innolab.report import publish
+
+    chromium = publish.find_chromium()
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have headless Chromium (.ci/run installs it)")
+        pytest.skip("headless Chromium not installed")
+    assert main(["reports", "--data", str(processed), "--out", str(tmp_path), "--countries",
+                 "XAA,XCG", "--no-regional", "--no-progress"]) == 0
+    index = tmp_path / "index.html"
+    profile = tmp_path / "countries" / "XAA.html"
+
+    hrefs = re.findall(r'href="([^"#:]+)"', index.read_text())
+    assert "countries/XAA.html" in hrefs and "countries/XCG.html" in hrefs
+    for href in hrefs:
+        assert (tmp_path / href).is_file(), f"broken link in index.html: {href}"
+
+    html = profile.read_text()
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) >= 4
+    for img in images:
+        w, h = _png_size(base64.b64decode(img))
+        assert w > 100 and h > 100, (w, h)
+
+    for page in (index, profile):
+        shot = tmp_path / f"{page.stem}.png"
+        run = subprocess.run(
+            [chromium, *publish.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chrome'}",
+             "--enable-logging=stderr", "--v=0", "--window-size=1200,2000",
+             f"--screenshot={shot}", page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert shot.is_file() and shot.stat().st_size > 20_000, run.stderr[-2000:]
+        console = [ln for ln in run.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+        assert not console, console
+        dom = subprocess.run(
+            [chromium, *publish.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chrome'}",
+             "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+        ).stdout
+        assert "</html>" in dom and "Traceback" not in dom
