@@ -1042,9 +1042,11 @@ def make_reports(*, year: int | None = None, framework: str = "digital_innovatio
                "data": data_param} for u in chosen]
     data_files = sorted(d.folder.glob("*.parquet"))
     preload = (*DEFAULT_PRELOAD, *STUDY_PRELOAD)
+    source_label = "; ".join(sorted(map(str, d.panel["source"].dropna().unique())))
     summary = run_batch(config.TEMPLATES_DIR / "country_profile.ipynb", params,
                         out / "countries", jobs=jobs, resume=resume, timeout=timeout,
-                        progress=progress, data_files=data_files, preload=preload)
+                        progress=progress, data_files=data_files, preload=preload,
+                        context=lambda _params: {"source": source_label or "data/processed"})
     regional_summary = None
     if regional:
         rparams = [{"grouping": g, "year": year, "framework": framework, "data": data_param}

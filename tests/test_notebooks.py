@@ -196,6 +196,7 @@ def test_published_reports_render_in_headless_chromium(processed, tmp_path):
         assert (tmp_path / href).is_file(), f"broken link in index.html: {href}"
 
     html = profile.read_text()
+    assert "innolab synthetic demo" in html  # the data source in the report header
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(images) >= 4
     for img in images:
