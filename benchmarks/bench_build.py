@@ -33,8 +33,13 @@ ASEM_SPEC = {
     "denominate": {},
     "impute": {"method": "group_mean", "group": "EurAsia_group"},
     "screen": {"min_coverage": 0.9, "by": "unit"},
-    "treat": {"method": "winsorise", "max_points": 5, "skew": 2.0, "kurtosis": 3.5,
-              "fallback": "log"},
+    "treat": {
+        "method": "winsorise",
+        "max_points": 5,
+        "skew": 2.0,
+        "kurtosis": 3.5,
+        "fallback": "log",
+    },
     "normalise": {"method": "minmax", "lower": 0, "upper": 100},
     "aggregate": {"method": "arithmetic"},
 }
@@ -42,8 +47,13 @@ ASEM_SPEC = {
 PANEL_SPEC = {
     "impute": {"method": "carry_forward"},
     "screen": {"min_coverage": 0.5, "by": "unit"},
-    "treat": {"method": "winsorise", "max_points": 5, "skew": 2.0, "kurtosis": 3.5,
-              "fallback": "log"},
+    "treat": {
+        "method": "winsorise",
+        "max_points": 5,
+        "skew": 2.0,
+        "kurtosis": 3.5,
+        "fallback": "log",
+    },
     "normalise": {"method": "minmax", "lower": 0, "upper": 100},
     "aggregate": {"method": "arithmetic"},
 }
@@ -55,13 +65,20 @@ def panel_framework(n_ind: int = 40, n_pillars: int = 8) -> Framework:
     for p in range(n_pillars):
         nodes.append({"code": f"P{p}", "parent": "S1" if p < n_pillars // 2 else "S2"})
     for i in range(n_ind):
-        nodes.append({"code": f"I{i:02d}", "parent": f"P{i % n_pillars}",
-                      "direction": -1 if i % 7 == 3 else 1, "weight": 1 + (i % 3) / 2})
+        nodes.append(
+            {
+                "code": f"I{i:02d}",
+                "parent": f"P{i % n_pillars}",
+                "direction": -1 if i % 7 == 3 else 1,
+                "weight": 1 + (i % 3) / 2,
+            }
+        )
     return Framework.from_mapping({"code": "bench_panel", "nodes": nodes})
 
 
-def panel_data(fw: Framework, n_units: int = 217, n_years: int = 20, seed: int = 2025
-               ) -> pd.DataFrame:
+def panel_data(
+    fw: Framework, n_units: int = 217, n_years: int = 20, seed: int = 2025
+) -> pd.DataFrame:
     """Deterministic synthetic panel: lognormal levels with trends and 10% missing cells."""
     rng = np.random.default_rng(seed)
     units = [f"U{u:03d}" for u in range(n_units)]
@@ -70,7 +87,7 @@ def panel_data(fw: Framework, n_units: int = 217, n_years: int = 20, seed: int =
     level = rng.lognormal(mean=2.0, sigma=1.0, size=(n_units, 1, k))
     trend = 1 + 0.02 * rng.standard_normal((n_units, 1, k))
     t = np.arange(n_years)[None, :, None]
-    x = level * trend ** t * rng.lognormal(0, 0.05, size=(n_units, n_years, k))
+    x = level * trend**t * rng.lognormal(0, 0.05, size=(n_units, n_years, k))
     x = x.reshape(n_units * n_years, k)
     x[rng.random(x.shape) < 0.10] = np.nan
     idx = pd.MultiIndex.from_product([units, years], names=["iso3", "year"])
@@ -98,23 +115,51 @@ def main(argv: list[str] | None = None) -> int:
         fw = load_framework("asem")
         build(idata, fw, ASEM_SPEC)  # warm-up (imports, registries)
         t = timed(lambda: build(idata, fw, ASEM_SPEC), args.repeat)
-        print(json.dumps({"figure": "asem_build_ms", "value": round(statistics.median(t) * 1e3,
-                                                                    2),
-                          "unit": "ms", "goal": 40, "runs": args.repeat,
-                          "min": round(min(t) * 1e3, 2)}))
+        print(
+            json.dumps(
+                {
+                    "figure": "asem_build_ms",
+                    "value": round(statistics.median(t) * 1e3, 2),
+                    "unit": "ms",
+                    "goal": 40,
+                    "runs": args.repeat,
+                    "min": round(min(t) * 1e3, 2),
+                }
+            )
+        )
     else:  # pragma: no cover - a clone without the shared folder
-        print(json.dumps({"figure": "asem_build_ms", "value": None, "unit": "ms", "goal": 40,
-                          "skipped": f"{idata_path} not found"}))
+        print(
+            json.dumps(
+                {
+                    "figure": "asem_build_ms",
+                    "value": None,
+                    "unit": "ms",
+                    "goal": 40,
+                    "skipped": f"{idata_path} not found",
+                }
+            )
+        )
 
     pfw = panel_framework()
     pdata = panel_data(pfw)
     build(pdata.iloc[:400], pfw, PANEL_SPEC)  # warm-up
     t = timed(lambda: build(pdata, pfw, PANEL_SPEC), args.panel_repeat)
-    print(json.dumps({"figure": "panel_build_s", "value": round(statistics.median(t), 3),
-                      "unit": "s", "goal": 1, "runs": args.panel_repeat,
-                      "shape": [int(pdata.index.get_level_values(0).nunique()),
-                                len(pfw.indicators),
-                                int(pdata.index.get_level_values(1).nunique())]}))
+    print(
+        json.dumps(
+            {
+                "figure": "panel_build_s",
+                "value": round(statistics.median(t), 3),
+                "unit": "s",
+                "goal": 1,
+                "runs": args.panel_repeat,
+                "shape": [
+                    int(pdata.index.get_level_values(0).nunique()),
+                    len(pfw.indicators),
+                    int(pdata.index.get_level_values(1).nunique()),
+                ],
+            }
+        )
+    )
     return 0
 
 

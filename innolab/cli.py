@@ -151,30 +151,66 @@ def data_build(raw: str | None, out: str | None, force: bool, priority: tuple[st
 
 # --- score, list-methods (innolab.scoring) ---------------------------------------------------
 @cli.command("score")
-@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False),
-              help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.")
-@click.option("--framework", "framework", required=True,
-              help="Shipped framework name (e.g. digital_innovation) or a YAML / iMeta CSV file.")
-@click.option("--spec", "spec_path", type=click.Path(dir_okay=False),
-              help="Build spec (YAML or JSON); default: innolab's default recipe.")
-@click.option("--year", type=int, help="Reference year (tidy data: latest value within the "
-              "framework's data window; wide panels: the rows of that year).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Scores: one row per unit, one column per framework node.")
-@click.option("--ranks", "ranks_path", type=click.Path(dir_okay=False),
-              help="Ranks, same shape as --out.")
-@click.option("--stages", "stages_dir", type=click.Path(file_okay=False),
-              help="Folder for one CSV per stage (denominated.csv ... aggregated.csv).")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.",
+)
+@click.option(
+    "--framework",
+    "framework",
+    required=True,
+    help="Shipped framework name (e.g. digital_innovation) or a YAML / iMeta CSV file.",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False),
+    help="Build spec (YAML or JSON); default: innolab's default recipe.",
+)
+@click.option(
+    "--year",
+    type=int,
+    help="Reference year (tidy data: latest value within the "
+    "framework's data window; wide panels: the rows of that year).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Scores: one row per unit, one column per framework node.",
+)
+@click.option(
+    "--ranks", "ranks_path", type=click.Path(dir_okay=False), help="Ranks, same shape as --out."
+)
+@click.option(
+    "--stages",
+    "stages_dir",
+    type=click.Path(file_okay=False),
+    help="Folder for one CSV per stage (denominated.csv ... aggregated.csv).",
+)
 def score(data_path, framework, spec_path, year, out, ranks_path, stages_dir) -> None:
     """Build a composite index from a data file and write scores (and ranks, stage tables)."""
     from .scoring.pipeline import score_files
 
-    rep = score_files(data_path, framework, spec=spec_path, year=year, out=out,
-                      ranks=ranks_path, stages=stages_dir)
+    rep = score_files(
+        data_path,
+        framework,
+        spec=spec_path,
+        year=year,
+        out=out,
+        ranks=ranks_path,
+        stages=stages_dir,
+    )
     b = rep.build
-    click.echo(f"scored {len(b.scores)} units on {len(b.framework.indicators)} indicators "
-               f"({b.framework.code}" + (f", reference year {rep.reference_year}"
-                                         if rep.reference_year else "") + ")")
+    click.echo(
+        f"scored {len(b.scores)} units on {len(b.framework.indicators)} indicators "
+        f"({b.framework.code}"
+        + (f", reference year {rep.reference_year}" if rep.reference_year else "")
+        + ")"
+    )
     if rep.screened_out:
         click.echo(f"screened out: {', '.join(rep.screened_out)}")
     if rep.missing:
@@ -197,30 +233,86 @@ def list_methods() -> None:
 
 # --- batch, publish (innolab.report) ---------------------------------------------------------
 @cli.command("batch")
-@click.option("--notebook", default="country_profile", show_default=True,
-              help="Template name (notebooks/templates/NAME.ipynb) or path to an .ipynb file.")
-@click.option("--countries", default="all", show_default=True,
-              help="all | demo | ISO3,ISO3,... | region:AFR (ITU-D) | income:LIC")
+@click.option(
+    "--notebook",
+    default="country_profile",
+    show_default=True,
+    help="Template name (notebooks/templates/NAME.ipynb) or path to an .ipynb file.",
+)
+@click.option(
+    "--countries",
+    default="all",
+    show_default=True,
+    help="all | demo | ISO3,ISO3,... | region:AFR (ITU-D) | income:LIC",
+)
 @click.option("--year", type=int, help="Passed to every notebook as the 'year' parameter.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Extra parameter, passed as the exact string VALUE (repeat).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Worker processes.")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Extra parameter, passed as the exact string VALUE (repeat).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Worker processes.",
+)
 @click.option("--resume", is_flag=True, help="Redo only failed or out-of-date countries.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600,
-              show_default=True, help="Seconds allowed per cell and per notebook.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="Local process pool or an existing Dask cluster.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600,
+    show_default=True,
+    help="Seconds allowed per cell and per notebook.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Local process pool or an existing Dask cluster.",
+)
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (--executor dask).")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: reports/countries).")
-@click.option("--data", "data_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Data file the notebooks read; a change redoes every country (repeat).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: reports/countries).",
+)
+@click.option(
+    "--data",
+    "data_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Data file the notebooks read; a change redoes every country (repeat).",
+)
 @click.option("--no-html", is_flag=True, help="Only the executed notebooks, no HTML.")
-@click.option("--progress/--no-progress", default=True, show_default=True,
-              help="Progress bar (terminal) or one line per country (logs).")
-def batch(notebook, countries, year, params, jobs, resume, timeout, executor, scheduler, out,
-          data_files, no_html, progress) -> int:
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Progress bar (terminal) or one line per country (logs).",
+)
+def batch(
+    notebook,
+    countries,
+    year,
+    params,
+    jobs,
+    resume,
+    timeout,
+    executor,
+    scheduler,
+    out,
+    data_files,
+    no_html,
+    progress,
+) -> int:
     """Run a notebook per country in parallel and publish each as HTML; exit 1 if any failed."""
     from .config import REPORTS_DIR
     from .errors import ParameterError
@@ -235,19 +327,38 @@ def batch(notebook, countries, year, params, jobs, resume, timeout, executor, sc
             raise ParameterError("param", f"{item!r} is not NAME=VALUE")
         extra[name.strip()] = value
     summary = run_country_batch(
-        notebook, countries, out or REPORTS_DIR / "countries", year=year, params=extra,
-        jobs=jobs, resume=resume, timeout=timeout, executor=executor, scheduler=scheduler,
-        data_files=data_files, html=not no_html, progress=progress,
+        notebook,
+        countries,
+        out or REPORTS_DIR / "countries",
+        year=year,
+        params=extra,
+        jobs=jobs,
+        resume=resume,
+        timeout=timeout,
+        executor=executor,
+        scheduler=scheduler,
+        data_files=data_files,
+        html=not no_html,
+        progress=progress,
     )
     click.echo(str(summary), err=not summary.ok)
     return summary.exit_code
 
 
 @cli.command("publish")
-@click.option("--reports", "countries_dir", type=click.Path(file_okay=False), default=None,
-              help="Batch output folder (default: reports/countries).")
-@click.option("--table", "table_path", type=click.Path(exists=True, dir_okay=False),
-              help="CSV/Parquet with one row per country: index columns (score, rank, region...).")
+@click.option(
+    "--reports",
+    "countries_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Batch output folder (default: reports/countries).",
+)
+@click.option(
+    "--table",
+    "table_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV/Parquet with one row per country: index columns (score, rank, region...).",
+)
 @click.option("--key", default="iso3", show_default=True, help="Country column of --table.")
 @click.option("--group-by", help="Column of --table: one regional page per value.")
 @click.option("--pdf", is_flag=True, help="Also print each report to PDF (headless Chromium).")
@@ -258,50 +369,90 @@ def publish(countries_dir, table_path, key, group_by, pdf) -> None:
     from .report.publish import publish_reports
 
     table = read_table(table_path) if table_path else None
-    res = publish_reports(countries_dir or REPORTS_DIR / "countries", table=table, key=key,
-                          group_by=group_by, pdf=pdf)
-    click.echo(f"{res['reports']} reports; index: {res['index']}; "
-               f"{len(res['regions'])} regional pages; {len(res['pdf'])} PDFs")
+    res = publish_reports(
+        countries_dir or REPORTS_DIR / "countries", table=table, key=key, group_by=group_by, pdf=pdf
+    )
+    click.echo(
+        f"{res['reports']} reports; index: {res['index']}; "
+        f"{len(res['regions'])} regional pages; {len(res['pdf'])} PDFs"
+    )
 
 
 # --- reports (innolab.studies) ---------------------------------------------------------------
 @cli.command("reports")
-@click.option("--year", type=int, help="Reference year (default: the latest year with adequate "
-              "data coverage).")
-@click.option("--framework", default="digital_innovation", show_default=True,
-              help="Shipped framework name or YAML file.")
-@click.option("--countries", default="all", show_default=True,
-              help="all | demo | ISO3,ISO3,... (economies of the processed panel).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Worker processes.")
+@click.option(
+    "--year",
+    type=int,
+    help="Reference year (default: the latest year with adequate data coverage).",
+)
+@click.option(
+    "--framework",
+    default="digital_innovation",
+    show_default=True,
+    help="Shipped framework name or YAML file.",
+)
+@click.option(
+    "--countries",
+    default="all",
+    show_default=True,
+    help="all | demo | ISO3,ISO3,... (economies of the processed panel).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Worker processes.",
+)
 @click.option("--resume", is_flag=True, help="Redo only failed or out-of-date reports.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
-              help="Processed data folder (default: data/processed).")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Reports folder (default: reports/).")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Processed data folder (default: data/processed).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Reports folder (default: reports/).",
+)
 @click.option("--no-regional", is_flag=True, help="Skip the regional comparison notebooks.")
-@click.option("--progress/--no-progress", default=True, show_default=True,
-              help="Progress bar (terminal) or one line per report (logs).")
-def reports(year, framework, countries, jobs, resume, data_dir, out, no_regional,
-            progress) -> int:
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Progress bar (terminal) or one line per report (logs).",
+)
+def reports(year, framework, countries, jobs, resume, data_dir, out, no_regional, progress) -> int:
     """Score the processed panel, run every country study and publish reports/index.html."""
     from .report.kernels import block_slow_imports
     from .studies import make_reports
 
     block_slow_imports()
-    res = make_reports(year=year, framework=framework, countries=countries, jobs=jobs,
-                       resume=resume, data=data_dir or "", out=out, regional=not no_regional,
-                       progress=progress)
+    res = make_reports(
+        year=year,
+        framework=framework,
+        countries=countries,
+        jobs=jobs,
+        resume=resume,
+        data=data_dir or "",
+        out=out,
+        regional=not no_regional,
+        progress=progress,
+    )
     click.echo(f"reference year {res['year']}; scores: {res['scores']}")
     click.echo(str(res["batch"]), err=not res["batch"].ok)
     if res["regional"] is not None:
         click.echo(str(res["regional"]), err=not res["regional"].ok)
     pub = res["published"]
-    click.echo(f"{pub['reports']} reports; index: {pub['index']}; "
-               f"{len(pub['regions'])} regional pages")
+    click.echo(
+        f"{pub['reports']} reports; index: {pub['index']}; {len(pub['regions'])} regional pages"
+    )
     failed = not res["batch"].ok or (res["regional"] is not None and not res["regional"].ok)
     return 1 if failed else 0
-
 
 
 def main(argv: list[str] | None = None) -> int:

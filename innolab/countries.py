@@ -284,8 +284,14 @@ def _reference() -> pd.DataFrame:
     bad = ~flags.isin(["true", "false"])
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
-        raise DataFileError(path, "not a boolean", line=i + 2, column="is_aggregate",
-                            found=df["is_aggregate"].iat[i], expected="true or false")
+        raise DataFileError(
+            path,
+            "not a boolean",
+            line=i + 2,
+            column="is_aggregate",
+            found=df["is_aggregate"].iat[i],
+            expected="true or false",
+        )
     out = df.loc[:, list(_COUNTRY_COLUMNS)].copy()
     out["is_aggregate"] = flags.eq("true")
     for col in ("iso2", "itu_region", "wb_region", "income_group", "note"):
@@ -305,8 +311,14 @@ def _check_groups(df: pd.DataFrame, path: Path) -> None:
         bad = df[col].notna() & ~df[col].isin(allowed)
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise DataFileError(path, f"unknown {col}", line=i + 2, column=col,
-                                found=df[col].iat[i], expected=", ".join(sorted(allowed)))
+            raise DataFileError(
+                path,
+                f"unknown {col}",
+                line=i + 2,
+                column=col,
+                found=df[col].iat[i],
+                expected=", ".join(sorted(allowed)),
+            )
 
 
 @lru_cache(maxsize=1)
@@ -356,11 +368,23 @@ def _demo_table(signature: tuple) -> pd.DataFrame:
     for i, code in enumerate(df["iso3"]):
         line = i + 2
         if not _USER_ASSIGNED.match(code):
-            raise DataFileError(path, "not an ISO 3166 user-assigned code", line=line,
-                                column="iso3", found=code, expected="XAA...XZZ (not XKX)")
+            raise DataFileError(
+                path,
+                "not an ISO 3166 user-assigned code",
+                line=line,
+                column="iso3",
+                found=code,
+                expected="XAA...XZZ (not XKX)",
+            )
         if code in known:
-            raise DataFileError(path, "code of a real economy", line=line, column="iso3",
-                                found=code, expected="a code not used by ISO or the World Bank")
+            raise DataFileError(
+                path,
+                "code of a real economy",
+                line=line,
+                column="iso3",
+                found=code,
+                expected="a code not used by ISO or the World Bank",
+            )
         if code in seen:
             raise DataFileError(path, "duplicate code", line=line, column="iso3", found=code)
         seen.add(code)
@@ -388,8 +412,14 @@ def _canonical_income(value: object, *, path=None, line=None) -> str | None:
         return None
     if key in _INCOME_LABELS:
         return _INCOME_LABELS[key]
-    raise DataFileError(path, "unknown income group", line=line, column="income_group",
-                        found=value, expected=", ".join(INCOME_GROUPS))
+    raise DataFileError(
+        path,
+        "unknown income group",
+        line=line,
+        column="income_group",
+        found=value,
+        expected=", ".join(INCOME_GROUPS),
+    )
 
 
 def _canonical_itu(value: object, *, path=None, line=None) -> str | None:
@@ -400,13 +430,17 @@ def _canonical_itu(value: object, *, path=None, line=None) -> str | None:
         return None
     if key in _ITU_LABELS:
         return _ITU_LABELS[key]
-    raise DataFileError(path, "unknown ITU-D region", line=line, column="itu_region",
-                        found=value, expected=", ".join(ITU_REGIONS))
+    raise DataFileError(
+        path,
+        "unknown ITU-D region",
+        line=line,
+        column="itu_region",
+        found=value,
+        expected=", ".join(ITU_REGIONS),
+    )
 
 
-def country_table(
-    *, include_demo: bool = True, demo_dir: str | Path | None = None
-) -> pd.DataFrame:
+def country_table(*, include_demo: bool = True, demo_dir: str | Path | None = None) -> pd.DataFrame:
     """The reference table of economies and World Bank aggregates.
 
     Columns ``iso3, iso2, name, itu_region, wb_region, income_group, is_aggregate, note,
@@ -452,9 +486,11 @@ class _Index:
             targets = set(codes.split("|"))
             unknown = targets - known
             if unknown:
-                raise DataFileError(config.PACKAGE_DATA_DIR / "country_aliases.csv",
-                                    f"alias {alias!r} points to unknown codes {sorted(unknown)}",
-                                    column="iso3")
+                raise DataFileError(
+                    config.PACKAGE_DATA_DIR / "country_aliases.csv",
+                    f"alias {alias!r} points to unknown codes {sorted(unknown)}",
+                    column="iso3",
+                )
             self._add(alias, targets)
         self.memo: dict[object, tuple[str, tuple[str, ...]]] = {}
 
@@ -536,8 +572,10 @@ class _Index:
                 codes = self._lookup(repaired)
                 if len(codes) == 1:
                     code = next(iter(codes))
-                    out.append(f"{self.label(code)} if the file is re-read as UTF-8 "
-                               f"(this looks like UTF-8 text decoded as {enc})")
+                    out.append(
+                        f"{self.label(code)} if the file is re-read as UTF-8 "
+                        f"(this looks like UTF-8 text decoded as {enc})"
+                    )
                     break
         key = normalise_name(text)
         for k in get_close_matches(key, list(self.exact), n=n, cutoff=0.6):
@@ -550,8 +588,10 @@ class _Index:
 
 @lru_cache(maxsize=8)
 def _index(signature: tuple | None) -> _Index:
-    table = _reference() if signature is None else pd.concat(
-        [_reference(), _demo_table(signature)], ignore_index=True
+    table = (
+        _reference()
+        if signature is None
+        else pd.concat([_reference(), _demo_table(signature)], ignore_index=True)
     )
     index = _Index(table, _aliases())
     if signature is not None:
@@ -564,8 +604,14 @@ def _check_demo_names(index: _Index, demo: pd.DataFrame, path: Path) -> None:
         codes = index.exact.get(normalise_name(name), set())
         if codes != {code}:
             others = sorted(codes - {code})
-            raise DataFileError(path, f"demo name also names {', '.join(others)}", line=i + 2,
-                                column="name", found=name, expected="a name of its own")
+            raise DataFileError(
+                path,
+                f"demo name also names {', '.join(others)}",
+                line=i + 2,
+                column="name",
+                found=name,
+                expected="a name of its own",
+            )
 
 
 def _as_list(values: object) -> list:
@@ -585,12 +631,16 @@ def _raise_unmatched(
         if status == "ambiguous":
             labels = [index.label(c) for c in info]
             unknown[name] = labels
-            lines.append(f"{name!r} is ambiguous: {' or '.join(labels)}; pass "
-                         f"aliases={{{name!r}: '<ISO3>'}} to choose")
+            lines.append(
+                f"{name!r} is ambiguous: {' or '.join(labels)}; pass "
+                f"aliases={{{name!r}: '<ISO3>'}} to choose"
+            )
         elif status == "aggregate":
             unknown[name] = [index.label(info[0])]
-            lines.append(f"{name!r} is the World Bank aggregate {index.label(info[0])}, "
-                         "not an economy (allow_aggregates=False)")
+            lines.append(
+                f"{name!r} is the World Bank aggregate {index.label(info[0])}, "
+                "not an economy (allow_aggregates=False)"
+            )
         else:
             unknown[name] = list(info)
             hint = f" (did you mean {'; '.join(info)}?)" if info else ""
@@ -650,8 +700,10 @@ def to_iso3(
         for name, code in aliases.items():
             status, info = index.resolve(code)
             if status != "ok":
-                raise ParameterError("aliases", f"{name!r} -> {code!r}: {code!r} is not a code "
-                                     "of a known economy or aggregate")
+                raise ParameterError(
+                    "aliases",
+                    f"{name!r} -> {code!r}: {code!r} is not a code of a known economy or aggregate",
+                )
             extra[str(name).strip()] = info[0]
             extra[normalise_name(name)] = info[0]
     answers: dict[object, str] = {}
@@ -732,8 +784,9 @@ def _shipped() -> pd.DataFrame:
     ref = _reference()
     ref = ref[~ref["is_aggregate"]]
     frames = []
-    for scheme, vintage, source in zip(*(_shipped_vintages()[c] for c in
-                                         ("scheme", "vintage", "source")), strict=True):
+    for scheme, vintage, source in zip(
+        *(_shipped_vintages()[c] for c in ("scheme", "vintage", "source")), strict=True
+    ):
         part = ref[["iso3", scheme]].rename(columns={scheme: "group"})
         if scheme == "income_group":  # unclassified World Bank economies (Venezuela) stay
             part = part[part["group"].notna() | ref["wb_region"].notna()]
@@ -751,8 +804,11 @@ def _pick_column(df: pd.DataFrame, candidates: Iterable[str], what: str, given: 
     for c in candidates:
         if c in df.columns:
             return c
-    raise ParameterError("df", f"no {what} column; expected one of {list(candidates)} "
-                         f"(columns: {list(df.columns)}); name it with column=")
+    raise ParameterError(
+        "df",
+        f"no {what} column; expected one of {list(candidates)} "
+        f"(columns: {list(df.columns)}); name it with column=",
+    )
 
 
 def classification_from_table(
@@ -799,13 +855,15 @@ def classification_from_table(
     if isinstance(df, pd.Series):  # iso3 -> group, e.g. from classification()
         df = df.rename("group").rename_axis("iso3").reset_index()
     if not isinstance(df, pd.DataFrame):
-        raise ParameterError("df", "must be a DataFrame with code and group columns, or a "
-                             "Series iso3 -> group")
+        raise ParameterError(
+            "df", "must be a DataFrame with code and group columns, or a Series iso3 -> group"
+        )
     frame = df.reset_index() if "iso3" in (df.index.names or []) else df
     code_col = _pick_column(frame, _CODE_COLUMNS, "country code", None)
     group_col = _pick_column(frame, ("group", *_GROUP_COLUMNS[scheme]), f"{scheme} group", column)
-    frame = frame.loc[:, [c for c in dict.fromkeys([code_col, group_col, "is_aggregate"])
-                          if c in frame.columns]]
+    frame = frame.loc[
+        :, [c for c in dict.fromkeys([code_col, group_col, "is_aggregate"]) if c in frame.columns]
+    ]
     if "is_aggregate" in frame.columns:
         flag = frame["is_aggregate"].map(lambda x: str(x).strip().lower() in ("true", "1", "yes"))
         frame = frame[~flag.to_numpy(dtype=bool)]
@@ -816,8 +874,12 @@ def classification_from_table(
     elif scheme == "itu_region":
         canon = [_canonical_itu(g, path=source) for g in groups]
     else:
-        canon = [None if g is None or (not isinstance(g, str) and pd.isna(g))
-                 or not str(g).strip() else re.sub(r"\s+", " ", str(g)).strip() for g in groups]
+        canon = [
+            None
+            if g is None or (not isinstance(g, str) and pd.isna(g)) or not str(g).strip()
+            else re.sub(r"\s+", " ", str(g)).strip()
+            for g in groups
+        ]
     out = pd.DataFrame({"iso3": codes, "group": canon})
     out = out[~out["iso3"].isin(_index(None).aggregates)]
     if scheme != "income_group":
@@ -825,8 +887,11 @@ def classification_from_table(
     conflicts = out.groupby("iso3")["group"].nunique(dropna=False)
     conflicts = conflicts[conflicts > 1]
     if len(conflicts):
-        raise ParameterError("df", f"{source}: economies listed with different {scheme} "
-                             f"groups: {', '.join(conflicts.index)}")
+        raise ParameterError(
+            "df",
+            f"{source}: economies listed with different {scheme} "
+            f"groups: {', '.join(conflicts.index)}",
+        )
     out = out.drop_duplicates("iso3").sort_values("iso3", kind="mergesort")
     out = out.assign(scheme=scheme, vintage=vintage, source=str(source))
     return out.loc[:, _LONG_COLUMNS].reset_index(drop=True)
@@ -929,15 +994,32 @@ def classification(
                 "or pass fallback='earliest'"
             )
     table = rows[used]
-    series = pd.Series(table["group"].to_numpy(), index=pd.Index(table["iso3"], name="iso3"),
-                       name=scheme, dtype="str")
+    series = pd.Series(
+        table["group"].to_numpy(),
+        index=pd.Index(table["iso3"], name="iso3"),
+        name=scheme,
+        dtype="str",
+    )
     sig = _demo_signature(demo_dir, include_demo)
     if sig is not None:
         demo = _demo_table(sig)
         demo = demo[demo[scheme].notna() & ~demo["iso3"].isin(series.index)]
-        series = pd.concat([series, pd.Series(demo[scheme].to_numpy(), name=scheme, dtype="str",
-                                              index=pd.Index(demo["iso3"], name="iso3"))])
+        series = pd.concat(
+            [
+                series,
+                pd.Series(
+                    demo[scheme].to_numpy(),
+                    name=scheme,
+                    dtype="str",
+                    index=pd.Index(demo["iso3"], name="iso3"),
+                ),
+            ]
+        )
     sources = table["source"].dropna().unique().tolist()
-    series.attrs.update(scheme=scheme, vintage=used, requested_vintage=vintage,
-                        source=sources[0] if len(sources) == 1 else sources)
+    series.attrs.update(
+        scheme=scheme,
+        vintage=used,
+        requested_vintage=vintage,
+        source=sources[0] if len(sources) == 1 else sources,
+    )
     return series

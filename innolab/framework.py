@@ -60,23 +60,68 @@ UNIT_ID_COLUMNS = frozenset({"uCode", "uName", "iso3", "name", "country", "Time"
 """Data columns that identify units or time and therefore need no framework node."""
 
 _IMETA_COLUMNS = (
-    "Level", "iCode", "iName", "Direction", "Weight", "Unit", "Target", "Denominator", "Parent",
+    "Level",
+    "iCode",
+    "iName",
+    "Direction",
+    "Weight",
+    "Unit",
+    "Target",
+    "Denominator",
+    "Parent",
     "Type",
 )
 _IMETA_EXTRA = (
-    "Source", "Scale", "Transform", "CapLower", "CapUpper", "GoalpostLower", "GoalpostUpper",
-    "MeanYears", "Aliases", "Optional",
+    "Source",
+    "Scale",
+    "Transform",
+    "CapLower",
+    "CapUpper",
+    "GoalpostLower",
+    "GoalpostUpper",
+    "MeanYears",
+    "Aliases",
+    "Optional",
 )
-_NODE_FIELDS = frozenset({
-    "code", "name", "parent", "level", "type", "kind", "weight", "direction", "unit", "source",
-    "target", "goalposts", "denominator", "scale", "transform", "cap", "mean_years", "aliases",
-    "optional", "attrs",
-})
+_NODE_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "parent",
+        "level",
+        "type",
+        "kind",
+        "weight",
+        "direction",
+        "unit",
+        "source",
+        "target",
+        "goalposts",
+        "denominator",
+        "scale",
+        "transform",
+        "cap",
+        "mean_years",
+        "aliases",
+        "optional",
+        "attrs",
+    }
+)
 _NODE_ATTR_FIELDS = frozenset({"canvas_block", "engine", "description", "notes", "short_name"})
-_TOP_FIELDS = frozenset({
-    "code", "name", "version", "description", "data_window", "denominators", "groups", "nodes",
-    "level_names", "extends",
-})
+_TOP_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "version",
+        "description",
+        "data_window",
+        "denominators",
+        "groups",
+        "nodes",
+        "level_names",
+        "extends",
+    }
+)
 _DEFAULT_LEVEL_NAMES = {
     1: ("Indicator",),
     2: ("Indicator", "Index"),
@@ -160,8 +205,9 @@ class Framework:
         existing code update that node's fields, new codes are appended.
         """
         if not isinstance(mapping, Mapping):
-            raise FrameworkError(["the framework must be a mapping with a 'nodes' list"],
-                                 source=source)
+            raise FrameworkError(
+                ["the framework must be a mapping with a 'nodes' list"], source=source
+            )
         problems: list[str] = []
         mapping = dict(mapping)
         if "extends" in mapping:
@@ -211,7 +257,11 @@ class Framework:
 
     @classmethod
     def from_imeta(
-        cls, table: pd.DataFrame, *, code: str = "framework", name: str | None = None,
+        cls,
+        table: pd.DataFrame,
+        *,
+        code: str = "framework",
+        name: str | None = None,
         source: str | None = None,
     ) -> Framework:
         """Build and validate a framework from a COINr ``iMeta`` table.
@@ -225,8 +275,12 @@ class Framework:
         missing = [c for c in _IMETA_COLUMNS if c not in table.columns]
         if missing:
             raise FrameworkError(
-                [f"the iMeta table lacks column(s) {', '.join(missing)}; expected columns "
-                 f"{', '.join(_IMETA_COLUMNS)}"], source=source)
+                [
+                    f"the iMeta table lacks column(s) {', '.join(missing)}; expected columns "
+                    f"{', '.join(_IMETA_COLUMNS)}"
+                ],
+                source=source,
+            )
         problems: list[str] = []
         entries = []
         groups: list[str] = []
@@ -244,34 +298,53 @@ class Framework:
                 continue
             if kind == "Denominator":
                 denoms.append(icode)
-                meta_denoms[icode] = {"name": _text(row.get("iName")),
-                                      "unit": _text(row.get("Unit"))}
+                meta_denoms[icode] = {
+                    "name": _text(row.get("iName")),
+                    "unit": _text(row.get("Unit")),
+                }
                 continue
             if kind not in ("Indicator", "Aggregate"):
                 problems.append(
                     f"{icode}: Type must be Indicator, Aggregate, Group or Denominator "
-                    f"(found {row.get('Type')!r})")
+                    f"(found {row.get('Type')!r})"
+                )
                 continue
             raw: dict[str, Any] = {"code": icode, "type": kind.lower()}
-            for col, key in (("iName", "name"), ("Parent", "parent"), ("Unit", "unit"),
-                             ("Denominator", "denominator"), ("Source", "source"),
-                             ("Transform", "transform")):
+            for col, key in (
+                ("iName", "name"),
+                ("Parent", "parent"),
+                ("Unit", "unit"),
+                ("Denominator", "denominator"),
+                ("Source", "source"),
+                ("Transform", "transform"),
+            ):
                 val = _text(row.get(col))
                 if val is not None:
                     raw[key] = val
-            for col, key in (("Level", "level"), ("Direction", "direction"),
-                             ("Weight", "weight"), ("Target", "target"), ("Scale", "scale"),
-                             ("ScaleFactor", "scale"), ("MeanYears", "mean_years")):
+            for col, key in (
+                ("Level", "level"),
+                ("Direction", "direction"),
+                ("Weight", "weight"),
+                ("Target", "target"),
+                ("Scale", "scale"),
+                ("ScaleFactor", "scale"),
+                ("MeanYears", "mean_years"),
+            ):
                 if col in row and not _blank(row[col]):
                     val = row[col]
-                    if key in ("level", "direction", "mean_years") and _is_num(val) and \
-                            float(val).is_integer():
+                    if (
+                        key in ("level", "direction", "mean_years")
+                        and _is_num(val)
+                        and float(val).is_integer()
+                    ):
                         val = int(val)
                     raw[key] = val
             lo, hi = row.get("CapLower"), row.get("CapUpper")
             if not (_blank(lo) and _blank(hi)):
-                raw["cap"] = {"lower": None if _blank(lo) else lo,
-                              "upper": None if _blank(hi) else hi}
+                raw["cap"] = {
+                    "lower": None if _blank(lo) else lo,
+                    "upper": None if _blank(hi) else hi,
+                }
             glo, ghi = row.get("GoalpostLower"), row.get("GoalpostUpper")
             if not (_blank(glo) and _blank(ghi)):
                 raw["goalposts"] = [glo, ghi]
@@ -283,9 +356,17 @@ class Framework:
                 raw["optional"] = str(opt).strip().lower() in ("true", "1", "yes")
             entries.append(_parse_node(raw, i, problems, where=f"row {rowno}"))
         return _finish(
-            entries, problems, code=code, name=name or code, description="",
-            groups=tuple(groups), denominators=tuple(denoms), data_window=5, level_names=(),
-            meta={"denominators": meta_denoms}, source=source,
+            entries,
+            problems,
+            code=code,
+            name=name or code,
+            description="",
+            groups=tuple(groups),
+            denominators=tuple(denoms),
+            data_window=5,
+            level_names=(),
+            meta={"denominators": meta_denoms},
+            source=source,
         )
 
     # --- lookups -------------------------------------------------------------------------
@@ -315,8 +396,11 @@ class Framework:
 
     def aggregates(self, level: int | None = None) -> list[str]:
         """Aggregate codes (all, or of one level) in declared order."""
-        return [n.code for n in self.nodes
-                if n.kind == "aggregate" and (level is None or n.level == level)]
+        return [
+            n.code
+            for n in self.nodes
+            if n.kind == "aggregate" and (level is None or n.level == level)
+        ]
 
     @property
     def levels(self) -> list[int]:
@@ -357,8 +441,11 @@ class Framework:
             c = stack.pop()
             below.add(c)
             stack.extend(self._children.get(c, ()))
-        return [n.code for n in self.nodes
-                if n.code in below and (n.kind == "indicator" or not indicators_only)]
+        return [
+            n.code
+            for n in self.nodes
+            if n.code in below and (n.kind == "indicator" or not indicators_only)
+        ]
 
     def level_name(self, level: int) -> str:
         """Display name of a level (``level_names`` or COINr-like defaults)."""
@@ -386,20 +473,31 @@ class Framework:
 
     def weights(self) -> pd.Series:
         """Weight of every node (relative to its siblings), indexed by code, declared order."""
-        return pd.Series([float(n.weight) for n in self.nodes], index=self.codes,
-                         name="weight", dtype=float)
+        return pd.Series(
+            [float(n.weight) for n in self.nodes], index=self.codes, name="weight", dtype=float
+        )
 
     def directions(self) -> pd.Series:
         """Direction (+1/-1) of every indicator."""
-        return pd.Series([int(n.direction) for n in self.nodes if n.kind == "indicator"],
-                         index=self.indicators, name="direction", dtype=int)
+        return pd.Series(
+            [int(n.direction) for n in self.nodes if n.kind == "indicator"],
+            index=self.indicators,
+            name="direction",
+            dtype=int,
+        )
 
     def targets(self) -> pd.Series:
         """Target of every indicator (NaN where none is set)."""
         return pd.Series(
-            [np.nan if n.target is None else float(n.target)
-             for n in self.nodes if n.kind == "indicator"],
-            index=self.indicators, name="target", dtype=float)
+            [
+                np.nan if n.target is None else float(n.target)
+                for n in self.nodes
+                if n.kind == "indicator"
+            ],
+            index=self.indicators,
+            name="target",
+            dtype=float,
+        )
 
     def goalposts(self) -> dict[str, tuple[float, float]]:
         """Goalposts ``(lo, hi)`` of the indicators that declare them."""
@@ -431,14 +529,18 @@ class Framework:
         for c, w in items.items():
             if c not in self._by_code:
                 hint = near_matches(str(c), self._by_code)
-                problems.append(f"weight for unknown code {c!r}"
-                                + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
+                problems.append(
+                    f"weight for unknown code {c!r}"
+                    + (f" (did you mean {', '.join(hint)}?)" if hint else "")
+                )
             elif not _is_num(w) or not w > 0:
                 problems.append(f"{c}: weight must be a number > 0 (found {w!r})")
         if problems:
             raise FrameworkError(problems, source=self.code)
-        nodes = tuple(dataclasses.replace(n, weight=float(items[n.code])) if n.code in items
-                      else n for n in self.nodes)
+        nodes = tuple(
+            dataclasses.replace(n, weight=float(items[n.code])) if n.code in items else n
+            for n in self.nodes
+        )
         return dataclasses.replace(self, nodes=nodes)
 
     def drop(self, codes: Iterable[str]) -> Framework:
@@ -454,8 +556,14 @@ class Framework:
             for n in self.nodes:
                 if n.code not in drop and n.parent is not None:
                     kids[n.parent] = kids.get(n.parent, 0) + 1
-            empty = {n.code for n in self.nodes if n.kind == "aggregate" and n.code not in drop
-                     and not kids.get(n.code) and n.parent is not None}
+            empty = {
+                n.code
+                for n in self.nodes
+                if n.kind == "aggregate"
+                and n.code not in drop
+                and not kids.get(n.code)
+                and n.parent is not None
+            }
             if not empty:
                 break
             drop |= empty
@@ -472,26 +580,43 @@ class Framework:
         rows = []
         for n in self.nodes:
             ind = n.kind == "indicator"
-            rows.append({
-                "Level": n.level, "iCode": n.code, "iName": n.name,
-                "Direction": n.direction, "Weight": float(n.weight), "Unit": n.unit,
-                "Target": n.target, "Denominator": n.denominator, "Parent": n.parent,
-                "Type": "Indicator" if ind else "Aggregate",
-                "Source": n.source, "Scale": n.scale if n.scale != 1 else None,
-                "Transform": n.transform,
-                "CapLower": n.cap[0] if n.cap else None, "CapUpper": n.cap[1] if n.cap else None,
-                "GoalpostLower": n.goalposts[0] if n.goalposts else None,
-                "GoalpostUpper": n.goalposts[1] if n.goalposts else None,
-                "MeanYears": n.mean_years, "Aliases": ";".join(n.aliases) or None,
-                "Optional": True if n.optional else None,
-            })
+            rows.append(
+                {
+                    "Level": n.level,
+                    "iCode": n.code,
+                    "iName": n.name,
+                    "Direction": n.direction,
+                    "Weight": float(n.weight),
+                    "Unit": n.unit,
+                    "Target": n.target,
+                    "Denominator": n.denominator,
+                    "Parent": n.parent,
+                    "Type": "Indicator" if ind else "Aggregate",
+                    "Source": n.source,
+                    "Scale": n.scale if n.scale != 1 else None,
+                    "Transform": n.transform,
+                    "CapLower": n.cap[0] if n.cap else None,
+                    "CapUpper": n.cap[1] if n.cap else None,
+                    "GoalpostLower": n.goalposts[0] if n.goalposts else None,
+                    "GoalpostUpper": n.goalposts[1] if n.goalposts else None,
+                    "MeanYears": n.mean_years,
+                    "Aliases": ";".join(n.aliases) or None,
+                    "Optional": True if n.optional else None,
+                }
+            )
         info = self.meta.get("denominators") or {}
         for g in self.groups:
             rows.append({"iCode": g, "iName": g, "Type": "Group"})
         for d in self.denominators:
             rec = info.get(d) or {}
-            rows.append({"iCode": d, "iName": rec.get("name") or d, "Unit": rec.get("unit"),
-                         "Type": "Denominator"})
+            rows.append(
+                {
+                    "iCode": d,
+                    "iName": rec.get("name") or d,
+                    "Unit": rec.get("unit"),
+                    "Type": "Denominator",
+                }
+            )
         table = pd.DataFrame(rows, columns=list(_IMETA_COLUMNS) + list(_IMETA_EXTRA))
         extras = [c for c in _IMETA_EXTRA if table[c].notna().any()]
         table = table[list(_IMETA_COLUMNS) + extras]
@@ -578,8 +703,11 @@ def _text(v: Any) -> str | None:
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and not (
-        isinstance(v, float) and math.isnan(v))
+    return (
+        isinstance(v, numbers.Real)
+        and not isinstance(v, bool)
+        and not (isinstance(v, float) and math.isnan(v))
+    )
 
 
 def _is_int(v: Any) -> bool:
@@ -602,8 +730,9 @@ def _parse_names(value: Any, what: str, problems: list[str]) -> tuple[str, ...]:
     return ()
 
 
-def _parse_node(raw: dict[str, Any], i: int, problems: list[str], where: str | None = None
-                ) -> dict[str, Any]:
+def _parse_node(
+    raw: dict[str, Any], i: int, problems: list[str], where: str | None = None
+) -> dict[str, Any]:
     """Normalise one node entry; values stay raw where invalid so that checks name them."""
     code = raw.get("code")
     label = where or f"node #{i + 1}"
@@ -708,6 +837,7 @@ def _heights(entries: list[dict[str, Any]], children: dict[str, list[str]]) -> d
         return h
 
     import sys
+
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 10 * len(entries) + 100))
     try:
@@ -718,8 +848,9 @@ def _heights(entries: list[dict[str, Any]], children: dict[str, list[str]]) -> d
     return height
 
 
-def _finish(entries: list[dict[str, Any]], problems: list[str], *, source: str | None,
-            **fw_kwargs: Any) -> Framework:
+def _finish(
+    entries: list[dict[str, Any]], problems: list[str], *, source: str | None, **fw_kwargs: Any
+) -> Framework:
     """Turn parsed entries into nodes, compute levels, validate, and return the framework."""
     children: dict[str, list[str]] = {}
     for e in entries:
@@ -738,29 +869,46 @@ def _finish(entries: list[dict[str, Any]], problems: list[str], *, source: str |
             kind = "indicator"
         declared = e["declared_level"]
         if declared is not None and (not _is_int(declared) or declared < 1):
-            level_problems.append(f"{code}: level must be a positive integer "
-                                  f"(found {declared!r})")
+            level_problems.append(f"{code}: level must be a positive integer (found {declared!r})")
             declared = None
         computed = heights.get(code)
         if kind == "indicator" and declared is None:
             level = 1
         elif declared is not None:
             level = declared
-            if computed is not None and computed != declared and not (
-                    kind == "aggregate" and code not in children):
+            if (
+                computed is not None
+                and computed != declared
+                and not (kind == "aggregate" and code not in children)
+            ):
                 level_problems.append(
-                    f"{code}: declared level {declared} but its children put it at level "
-                    f"{computed}")
+                    f"{code}: declared level {declared} but its children put it at level {computed}"
+                )
         else:
             level = computed if computed is not None else 0
-        nodes.append(Node(
-            code=code, name=e["name"], parent=e["parent"], level=level, kind=kind,
-            weight=e["weight"], direction=e["direction"], unit=e["unit"], source=e["source"],
-            target=e["target"], goalposts=e["goalposts"], denominator=e["denominator"],
-            scale=e["scale"], transform=e["transform"], cap=e["cap"],
-            mean_years=e["mean_years"], aliases=e["aliases"], optional=e["optional"],
-            attrs=e["attrs"],
-        ))
+        nodes.append(
+            Node(
+                code=code,
+                name=e["name"],
+                parent=e["parent"],
+                level=level,
+                kind=kind,
+                weight=e["weight"],
+                direction=e["direction"],
+                unit=e["unit"],
+                source=e["source"],
+                target=e["target"],
+                goalposts=e["goalposts"],
+                denominator=e["denominator"],
+                scale=e["scale"],
+                transform=e["transform"],
+                cap=e["cap"],
+                mean_years=e["mean_years"],
+                aliases=e["aliases"],
+                optional=e["optional"],
+                attrs=e["attrs"],
+            )
+        )
     fw = Framework(nodes=tuple(nodes), **fw_kwargs)
     all_problems = problems + level_problems + _structure_problems(fw)
     if all_problems:
@@ -768,15 +916,24 @@ def _finish(entries: list[dict[str, Any]], problems: list[str], *, source: str |
     # valid: clean the numeric types
     clean = []
     for n in fw.nodes:
-        clean.append(dataclasses.replace(
-            n, weight=float(n.weight), direction=int(n.direction),
-            target=None if n.target is None else float(n.target), scale=float(n.scale),
-            goalposts=None if n.goalposts is None else (float(n.goalposts[0]),
-                                                          float(n.goalposts[1])),
-            cap=None if n.cap is None else tuple(None if c is None else float(c)
-                                                 for c in n.cap),
-            mean_years=None if n.mean_years is None else int(n.mean_years),
-            aliases=tuple(str(a) for a in n.aliases), optional=bool(n.optional)))
+        clean.append(
+            dataclasses.replace(
+                n,
+                weight=float(n.weight),
+                direction=int(n.direction),
+                target=None if n.target is None else float(n.target),
+                scale=float(n.scale),
+                goalposts=None
+                if n.goalposts is None
+                else (float(n.goalposts[0]), float(n.goalposts[1])),
+                cap=None
+                if n.cap is None
+                else tuple(None if c is None else float(c) for c in n.cap),
+                mean_years=None if n.mean_years is None else int(n.mean_years),
+                aliases=tuple(str(a) for a in n.aliases),
+                optional=bool(n.optional),
+            )
+        )
     return dataclasses.replace(fw, nodes=tuple(clean))
 
 
@@ -803,16 +960,17 @@ def _structure_problems(fw: Framework) -> list[str]:
     declared = set(fw.groups) | set(fw.denominators)
     clash = sorted(codes & declared)
     if clash:
-        out.append(f"code(s) used both as node and as group/denominator column: "
-                   f"{', '.join(clash)}")
+        out.append(f"code(s) used both as node and as group/denominator column: {', '.join(clash)}")
     roots = [n.code for n in fw.nodes if n.parent is None]
     if len(roots) > 1:
         out.append(f"more than one root (nodes without parent): {', '.join(roots)}")
     for n in fw.nodes:
         if n.parent is not None and n.parent not in codes:
             hint = near_matches(n.parent, codes, n=1)
-            out.append(f"{n.code}: unknown parent {n.parent!r}"
-                       + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+            out.append(
+                f"{n.code}: unknown parent {n.parent!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            )
     by_code = fw._by_code
     # cycles: follow parent links
     in_cycle: set[str] = set()
@@ -822,7 +980,7 @@ def _structure_problems(fw: Framework) -> list[str]:
         cur: str | None = n.code
         while cur is not None and cur in by_code and cur not in in_cycle:
             if cur in seen_pos:
-                cyc = path[seen_pos[cur]:]
+                cyc = path[seen_pos[cur] :]
                 in_cycle.update(cyc)
                 start = min(range(len(cyc)), key=lambda k: cyc[k])
                 cyc = cyc[start:] + cyc[:start]
@@ -857,32 +1015,44 @@ def _structure_problems(fw: Framework) -> list[str]:
                 out.append(f"{n.code}: goalposts need lo < hi (found {list(gp)})")
         if n.cap is not None:
             cap = n.cap
-            if not (isinstance(cap, tuple) and len(cap) == 2
-                    and all(c is None or _is_num(c) for c in cap)
-                    and any(c is not None for c in cap)):
-                out.append(f"{n.code}: cap must be {{lower: L, upper: U}} with numbers "
-                           f"(found {cap!r})")
+            if not (
+                isinstance(cap, tuple)
+                and len(cap) == 2
+                and all(c is None or _is_num(c) for c in cap)
+                and any(c is not None for c in cap)
+            ):
+                out.append(
+                    f"{n.code}: cap must be {{lower: L, upper: U}} with numbers (found {cap!r})"
+                )
             elif None not in cap and not cap[0] <= cap[1]:
                 out.append(f"{n.code}: cap needs lower <= upper (found {list(cap)})")
         if n.transform is not None and n.transform not in TRANSFORMS:
-            out.append(f"{n.code}: unknown transform {n.transform!r}; valid: "
-                       f"{', '.join(TRANSFORMS)}")
+            out.append(
+                f"{n.code}: unknown transform {n.transform!r}; valid: {', '.join(TRANSFORMS)}"
+            )
         if not _is_num(n.scale) or not n.scale > 0:
             out.append(f"{n.code}: scale must be a number > 0 (found {n.scale!r})")
         if n.mean_years is not None and (not _is_int(n.mean_years) or n.mean_years < 1):
-            out.append(f"{n.code}: mean_years must be a positive integer "
-                       f"(found {n.mean_years!r})")
+            out.append(f"{n.code}: mean_years must be a positive integer (found {n.mean_years!r})")
         if not isinstance(n.aliases, tuple) or not all(isinstance(a, str) for a in n.aliases):
             out.append(f"{n.code}: aliases must be a list of codes (found {n.aliases!r})")
         if not isinstance(n.optional, bool):
             out.append(f"{n.code}: optional must be true or false (found {n.optional!r})")
-        if n.denominator is not None and n.kind == "indicator" and fw.denominators and \
-                n.denominator not in fw.denominators:
-            out.append(f"{n.code}: denominator {n.denominator!r} is not declared in the "
-                       f"framework's denominators ({', '.join(fw.denominators)})")
+        if (
+            n.denominator is not None
+            and n.kind == "indicator"
+            and fw.denominators
+            and n.denominator not in fw.denominators
+        ):
+            out.append(
+                f"{n.code}: denominator {n.denominator!r} is not declared in the "
+                f"framework's denominators ({', '.join(fw.denominators)})"
+            )
         if n.denominator is not None and n.kind == "indicator" and not fw.denominators:
-            out.append(f"{n.code}: denominator {n.denominator!r} is not declared "
-                       "(the framework declares no denominators)")
+            out.append(
+                f"{n.code}: denominator {n.denominator!r} is not declared "
+                "(the framework declares no denominators)"
+            )
     # levels: every child sits exactly one level below its parent; indicators at level 1
     for n in fw.nodes:
         if n.kind == "indicator" and n.level != 1:
@@ -892,19 +1062,19 @@ def _structure_problems(fw: Framework) -> list[str]:
             kid_levels = {k.level for k in kids}
             if len(kid_levels) > 1:
                 desc = ", ".join(f"{k.code} (level {k.level})" for k in kids)
-                out.append(f"{n.code}: inconsistent levels, children at different levels: "
-                           f"{desc}")
+                out.append(f"{n.code}: inconsistent levels, children at different levels: {desc}")
             elif n.level != next(iter(kid_levels)) + 1:
-                out.append(f"{n.code}: inconsistent levels, level {n.level} but its children "
-                           f"are at level {next(iter(kid_levels))}")
+                out.append(
+                    f"{n.code}: inconsistent levels, level {n.level} but its children "
+                    f"are at level {next(iter(kid_levels))}"
+                )
     # aliases must not collide with node codes
     alias_owner: dict[str, str] = {}
     for n in fw.nodes:
         if isinstance(n.aliases, tuple):
             for a in n.aliases:
                 if a in codes or a in alias_owner:
-                    out.append(f"{n.code}: alias {a!r} is already used by "
-                               f"{alias_owner.get(a, a)}")
+                    out.append(f"{n.code}: alias {a!r} is already used by {alias_owner.get(a, a)}")
                 alias_owner.setdefault(a, n.code)
     return out
 
@@ -977,12 +1147,18 @@ def _read_document(path: Path) -> dict[str, Any]:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise DataFileError(
-                path, f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                path,
+                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
                 line=mark.line + 1 if mark else None,
-                column=str(mark.column + 1) if mark else None) from None
+                column=str(mark.column + 1) if mark else None,
+            ) from None
     if not isinstance(doc, dict):
-        raise DataFileError(path, "a framework file must hold a mapping",
-                            expected="keys code, name, nodes", found=type(doc).__name__)
+        raise DataFileError(
+            path,
+            "a framework file must hold a mapping",
+            expected="keys code, name, nodes",
+            found=type(doc).__name__,
+        )
     return doc
 
 

@@ -44,7 +44,9 @@ def _umask_mode(fd_or_path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_write(
+    path: str | Path, mode: str = "w", *, encoding: str | None = "utf-8"
+) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success rename it over ``path``.
 
     >>> import tempfile, pathlib
@@ -57,7 +59,9 @@ def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "u
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None) as fh:
             yield fh
@@ -74,7 +78,9 @@ def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "u
 def _atomic_via_tempname(path: Path, writer) -> None:
     """Run ``writer(tmp_path)`` for libraries that want a file name, then rename atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     try:
         writer(tmp)
@@ -100,7 +106,9 @@ def write_table(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> P
     elif suffix == ".xlsx":
         _atomic_via_tempname(path, lambda tmp: df.to_excel(tmp, index=index, engine="openpyxl"))
     else:
-        raise ParameterError("out", f"cannot write {path.name!r}: use a .csv, .parquet or .xlsx file")
+        raise ParameterError(
+            "out", f"cannot write {path.name!r}: use a .csv, .parquet or .xlsx file"
+        )
     return path
 
 

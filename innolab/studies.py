@@ -65,14 +65,23 @@ __all__ = [
 
 #: Groupings a regional study can compare.
 GROUPINGS = ("itu_region", "wb_region", "income_group")
-_GROUP_LABELS = {"itu_region": "ITU-D region", "wb_region": "World Bank region",
-                 "income_group": "income group"}
+_GROUP_LABELS = {
+    "itu_region": "ITU-D region",
+    "wb_region": "World Bank region",
+    "income_group": "income group",
+}
 #: Modules the report kernels' zygote imports once (on top of the batch runner's defaults), so
 #: that each forked kernel starts with them imported: importing innolab.analysis (SciPy) alone
 #: costs about 2 s per notebook otherwise. Imports only; no state is created.
 STUDY_PRELOAD: tuple[str, ...] = (
-    "scipy.stats", "PIL.Image", "innolab.framework", "innolab.scoring", "innolab.analysis",
-    "innolab.plots", "innolab.studies", "IPython.display",
+    "scipy.stats",
+    "PIL.Image",
+    "innolab.framework",
+    "innolab.scoring",
+    "innolab.analysis",
+    "innolab.plots",
+    "innolab.studies",
+    "IPython.display",
 )
 #: Indicator codes read as the external engines of growth (three-engines benchmark).
 _ENGINE_CODES = {"GII": ("GII", "GII.SCORE", "GII.INDEX"), "IDI": ("IDI", "IDI.SCORE", "ITU.IDI")}
@@ -144,13 +153,19 @@ def load_processed(data: str | os.PathLike | None = "") -> ProcessedData:
     folder = _folder(data)
     panel_path = folder / "panel.parquet"
     if not panel_path.is_file():
-        raise DataFileError(panel_path, "the processed panel does not exist",
-                            expected="the output of `innolab data build`")
+        raise DataFileError(
+            panel_path,
+            "the processed panel does not exist",
+            expected="the output of `innolab data build`",
+        )
     panel = pd.read_parquet(panel_path)
     countries = pd.read_parquet(folder / "countries.parquet").set_index("iso3")
     ind_path = folder / "indicators.parquet"
-    indicators = (pd.read_parquet(ind_path).set_index("indicator") if ind_path.is_file()
-                  else pd.DataFrame(columns=["name", "unit", "source"]))
+    indicators = (
+        pd.read_parquet(ind_path).set_index("indicator")
+        if ind_path.is_file()
+        else pd.DataFrame(columns=["name", "unit", "source"])
+    )
     rat_path = folder / "expert_ratings.parquet"
     ratings = pd.read_parquet(rat_path) if rat_path.is_file() else None
     prov = {}
@@ -177,8 +192,13 @@ def present_framework(build: Any) -> Framework:
     return fw.drop(gone) if gone else fw
 
 
-def latest_year(panel: pd.DataFrame, framework: Framework | str = "digital_innovation", *,
-                min_coverage: float = 0.66, window: int | None = None) -> int:
+def latest_year(
+    panel: pd.DataFrame,
+    framework: Framework | str = "digital_innovation",
+    *,
+    min_coverage: float = 0.66,
+    window: int | None = None,
+) -> int:
     """The latest year with adequate data coverage for ``framework``.
 
     A reference year ``Y`` qualifies when at least ``min_coverage`` of the framework's
@@ -209,13 +229,18 @@ def latest_year(panel: pd.DataFrame, framework: Framework | str = "digital_innov
         share = y.groupby("indicator")["iso3"].nunique() / n_units
         if (share >= min_coverage).sum() >= min_coverage * n_ind:
             return int(year)
-    raise CoverageError(f"no year has {min_coverage:.0%} of the indicators for "
-                        f"{min_coverage:.0%} of the economies")
+    raise CoverageError(
+        f"no year has {min_coverage:.0%} of the indicators for {min_coverage:.0%} of the economies"
+    )
 
 
-def score_processed(data: ProcessedData | str | None = "", *,
-                    framework: Framework | str = "digital_innovation", year: int | None = None,
-                    spec: Any = None) -> Any:
+def score_processed(
+    data: ProcessedData | str | None = "",
+    *,
+    framework: Framework | str = "digital_innovation",
+    year: int | None = None,
+    spec: Any = None,
+) -> Any:
     """Build the index for ``year`` over the economies of the processed panel.
 
     ``year`` defaults to :func:`latest_year`. Returns the :class:`~innolab.scoring.Build`
@@ -245,8 +270,9 @@ def _label(fw: Framework, code: str) -> str:
     return node.name or code
 
 
-def scores_table(build: Any, countries: pd.DataFrame, *, intervals: pd.DataFrame | None = None
-                 ) -> pd.DataFrame:
+def scores_table(
+    build: Any, countries: pd.DataFrame, *, intervals: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per economy: name, index score, rank, regions and income group (index page).
 
     Economies of ``countries`` without a score (screened out for low coverage) are kept with
@@ -271,8 +297,11 @@ def scores_table(build: Any, countries: pd.DataFrame, *, intervals: pd.DataFrame
         if g in econ.columns:
             out[g] = econ[g].reindex(out.index)
     out["note"] = np.where(out["score"].isna(), "not scored (data coverage)", "")
-    return out.reset_index().sort_values(["rank", "iso3"], na_position="last",
-                                         kind="stable").reset_index(drop=True)
+    return (
+        out.reset_index()
+        .sort_values(["rank", "iso3"], na_position="last", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def pillar_table(build: Any, iso3: str, peers: Sequence[str]) -> pd.DataFrame:
@@ -282,13 +311,16 @@ def pillar_table(build: Any, iso3: str, peers: Sequence[str]) -> pd.DataFrame:
     pillars = [p for p in _pillars(fw) if p in build.scores.columns]
     s = build.scores[pillars]
     peer_rows = s.loc[[p for p in peers if p in s.index]]
-    out = pd.DataFrame({
-        "name": [_label(fw, p) for p in pillars],
-        "score": s.loc[iso3].to_numpy(dtype=float),
-        "peer_median": peer_rows.median().to_numpy(dtype=float),
-        "frontier": s.max().to_numpy(dtype=float),
-        "rank": build.ranks.loc[iso3, pillars].to_numpy(dtype=float),
-    }, index=pd.Index(pillars, name="code"))
+    out = pd.DataFrame(
+        {
+            "name": [_label(fw, p) for p in pillars],
+            "score": s.loc[iso3].to_numpy(dtype=float),
+            "peer_median": peer_rows.median().to_numpy(dtype=float),
+            "frontier": s.max().to_numpy(dtype=float),
+            "rank": build.ranks.loc[iso3, pillars].to_numpy(dtype=float),
+        },
+        index=pd.Index(pillars, name="code"),
+    )
     out["n_units"] = s.notna().sum().to_numpy()
     return out
 
@@ -297,8 +329,17 @@ def _fmt(x: float, digits: int = 1) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}"
 
 
-def key_messages(name: str, index_code: str, score: float, rank: float, n_units: int,
-                 pillars: pd.DataFrame, peer_label: str, *, top: int = 2) -> list[str]:
+def key_messages(
+    name: str,
+    index_code: str,
+    score: float,
+    rank: float,
+    n_units: int,
+    pillars: pd.DataFrame,
+    peer_label: str,
+    *,
+    top: int = 2,
+) -> list[str]:
     """Key messages generated from the numbers (no hand-written text).
 
     Parameters
@@ -325,8 +366,10 @@ def key_messages(name: str, index_code: str, score: float, rank: float, n_units:
     msgs = []
     if pd.isna(score):
         return [f"{name} has no {index_code} score: too few indicators have data."]
-    msgs.append(f"{name} scores {score:.1f} on the {index_code} (0–100), "
-                f"rank {int(rank)} of {int(n_units)}.")
+    msgs.append(
+        f"{name} scores {score:.1f} on the {index_code} (0–100), "
+        f"rank {int(rank)} of {int(n_units)}."
+    )
     diff = (pillars["score"] - pillars["peer_median"]).dropna()
     ahead = diff[diff > 0].sort_values(ascending=False).head(top)
     behind = diff[diff < 0].sort_values().head(top)
@@ -334,55 +377,95 @@ def key_messages(name: str, index_code: str, score: float, rank: float, n_units:
         items = ", ".join(f"{pillars.at[c, 'name']} (+{d:.1f} points)" for c, d in ahead.items())
         msgs.append(f"Ahead of {peer_label} on {items}.")
     if len(behind):
-        items = ", ".join(f"{pillars.at[c, 'name']} (−{-d:.1f} points)"
-                          for c, d in behind.items())
+        items = ", ".join(f"{pillars.at[c, 'name']} (−{-d:.1f} points)" for c, d in behind.items())
         msgs.append(f"Behind {peer_label} on {items}.")
     if not len(ahead) and not len(behind) and len(diff):
         msgs.append(f"On a par with {peer_label} on every pillar.")
     no_score = pillars.index[pillars["score"].isna()]
     if len(no_score):
-        msgs.append("No score on " + ", ".join(pillars.loc[no_score, "name"])
-                    + " (too few indicators with data).")
+        msgs.append(
+            "No score on "
+            + ", ".join(pillars.loc[no_score, "name"])
+            + " (too few indicators with data)."
+        )
     from .ecosystem import maturity_band
 
     band = pillars["score"].dropna().map(maturity_band)
     if len(band):
         counts = band.value_counts(sort=False)
         commonest = counts.idxmax()
-        msgs.append(f"{int(counts.max())} of {len(band)} pillars are at the "
-                    f"'{commonest}' maturity level (0–100 bands of 20 points).")
+        msgs.append(
+            f"{int(counts.max())} of {len(band)} pillars are at the "
+            f"'{commonest}' maturity level (0–100 bands of 20 points)."
+        )
     return msgs
 
 
-def methodology_text(build: Any, provenance: Mapping[str, Any] | None = None, *,
-                     synthetic: bool = False, intervals: bool = False) -> str:
+def methodology_text(
+    build: Any,
+    provenance: Mapping[str, Any] | None = None,
+    *,
+    synthetic: bool = False,
+    intervals: bool = False,
+) -> str:
     """Markdown describing how the numbers were made: the spec's steps, the framework, the
     screened indicators and units, and the data sources with their SHA-256 (provenance)."""
     fw = build.framework
-    lines = [f"**Framework**: `{fw.code}` — {len(_pillars(fw))} pillars, "
-             f"{len(fw.indicators)} indicators; index `{fw.root}`.", "", "**Build steps**:", ""]
+    lines = [
+        f"**Framework**: `{fw.code}` — {len(_pillars(fw))} pillars, "
+        f"{len(fw.indicators)} indicators; index `{fw.root}`.",
+        "",
+        "**Build steps**:",
+        "",
+    ]
     for stage, opts in build.spec.to_mapping().items():
-        desc = ", ".join(f"{k}={v}" for k, v in opts.items()) if isinstance(opts, Mapping) \
+        desc = (
+            ", ".join(f"{k}={v}" for k, v in opts.items())
+            if isinstance(opts, Mapping)
             else str(opts)
+        )
         lines.append(f"- {stage}: {desc}")
     dropped = [c for c in fw.indicators if c not in build.scores.columns]
     if dropped or build.missing:
-        lines += ["", "**Indicators not used** (no data or below the coverage threshold): "
-                  + ", ".join(f"`{c}`" for c in [*build.missing, *dropped]) + "."]
+        lines += [
+            "",
+            "**Indicators not used** (no data or below the coverage threshold): "
+            + ", ".join(f"`{c}`" for c in [*build.missing, *dropped])
+            + ".",
+        ]
     screened = sorted(set(build.raw.index) - set(build.scores.index))
     if screened:
-        lines += ["", "**Economies not scored** (too few indicators): "
-                  + ", ".join(map(str, screened)) + "."]
-    lines += ["", "Rank and score intervals: " + (
-        "Monte Carlo uncertainty analysis (5th–95th percentile)." if intervals else
-        "not shown — the uncertainty analysis (innolab.analysis.sensitivity) is not available "
-        "in this version of innolab.")]
+        lines += [
+            "",
+            "**Economies not scored** (too few indicators): " + ", ".join(map(str, screened)) + ".",
+        ]
+    lines += [
+        "",
+        "Rank and score intervals: "
+        + (
+            "Monte Carlo uncertainty analysis (5th–95th percentile)."
+            if intervals
+            else "not shown — the uncertainty analysis (innolab.analysis.sensitivity) is not available "
+            "in this version of innolab."
+        ),
+    ]
     if provenance:
         recs = {k: v for k, v in provenance.items() if isinstance(v, Mapping)}
-        built = sorted({f"{v.get('created', '?')} (innolab {v.get('innolab_version', '?')})"
-                        for v in recs.values()})
-        lines += ["", f"**Processed data**: {', '.join(f'`{k}`' for k in recs)}, built "
-                  + "; ".join(built) + ".", "", "**Data sources**:", ""]
+        built = sorted(
+            {
+                f"{v.get('created', '?')} (innolab {v.get('innolab_version', '?')})"
+                for v in recs.values()
+            }
+        )
+        lines += [
+            "",
+            f"**Processed data**: {', '.join(f'`{k}`' for k in recs)}, built "
+            + "; ".join(built)
+            + ".",
+            "",
+            "**Data sources**:",
+            "",
+        ]
         seen = set()
         for rec in recs.values():
             for src in rec.get("sources", []):
@@ -390,12 +473,17 @@ def methodology_text(build: Any, provenance: Mapping[str, Any] | None = None, *,
                 if key in seen:
                     continue
                 seen.add(key)
-                lines.append(f"- `{src.get('path')}` — source {src.get('source')}, retrieved "
-                             f"{src.get('retrieved')}, SHA-256 "
-                             f"`{str(src.get('sha256', ''))[:12]}…`")
+                lines.append(
+                    f"- `{src.get('path')}` — source {src.get('source')}, retrieved "
+                    f"{src.get('retrieved')}, SHA-256 "
+                    f"`{str(src.get('sha256', ''))[:12]}…`"
+                )
     if synthetic:
-        lines += ["", "**These data are synthetic** (fictional demo economies): the results "
-                  "illustrate the method and describe no real country."]
+        lines += [
+            "",
+            "**These data are synthetic** (fictional demo economies): the results "
+            "illustrate the method and describe no real country.",
+        ]
     return "\n".join(lines)
 
 
@@ -450,8 +538,10 @@ class CountryStudy:
         """Markdown banner: synthetic-data warning or nothing."""
         if not self.synthetic:
             return ""
-        return ("> **⚠ Synthetic demo data.** This profile describes a *fictional* economy "
-                "generated to demonstrate innolab. None of its numbers describe a real country.")
+        return (
+            "> **⚠ Synthetic demo data.** This profile describes a *fictional* economy "
+            "generated to demonstrate innolab. None of its numbers describe a real country."
+        )
 
     @property
     def messages_md(self) -> str:
@@ -469,7 +559,8 @@ class CountryStudy:
         value, gap in normalised points (country minus peers), largest shortfall first."""
         g = self.gaps[(self.gaps["level"] == 1) & (self.gaps["reference"] == "peer_median")]
         out = g[["name", "unit", "value", "reference_value", "gap"]].rename(
-            columns={"reference_value": "peer_median_value", "gap": "gap_points"})
+            columns={"reference_value": "peer_median_value", "gap": "gap_points"}
+        )
         return out.sort_values("gap_points").round(2).reset_index(drop=True)
 
     @property
@@ -507,8 +598,7 @@ class CountryStudy:
     def pillar_gaps(self) -> pd.DataFrame:
         """Pillar gaps (country minus reference, points), wide, for :func:`plot_gaps`."""
         g = self.gaps[self.gaps["code"].isin(self.pillars.index)]
-        wide = g.pivot(index="code", columns="reference", values="gap").reindex(
-            self.pillars.index)
+        wide = g.pivot(index="code", columns="reference", values="gap").reindex(self.pillars.index)
         wide["name"] = self.pillars["name"]
         return wide
 
@@ -522,17 +612,21 @@ def _peer_spec(peers: str | Sequence[str]) -> str | list[str]:
     return list(peers)
 
 
-def _resolve_peers(iso3: str, spec: str | list[str], d: ProcessedData, units: list[str]
-                   ) -> tuple[list[str], str]:
+def _resolve_peers(
+    iso3: str, spec: str | list[str], d: ProcessedData, units: list[str]
+) -> tuple[list[str], str]:
     if isinstance(spec, list):
         unknown = [c for c in spec if c not in units]
         if unknown:
-            raise UnknownCountryError({c: near_matches(c, units) for c in unknown},
-                                      source="parameter 'peers'")
+            raise UnknownCountryError(
+                {c: near_matches(c, units) for c in unknown}, source="parameter 'peers'"
+            )
         return spec, "selected peers"
     if spec not in GROUPINGS:
-        raise ParameterError("peers", f"{spec!r}: use one of {', '.join(GROUPINGS)} or a "
-                             "comma-separated list of ISO3 codes")
+        raise ParameterError(
+            "peers",
+            f"{spec!r}: use one of {', '.join(GROUPINGS)} or a comma-separated list of ISO3 codes",
+        )
     group = d.countries.at[iso3, spec] if spec in d.countries.columns else None
     if group is None or pd.isna(group):
         return [], f"{_GROUP_LABELS[spec]} peers"
@@ -572,14 +666,27 @@ def _headline(build: Any, d: ProcessedData, iso3: str) -> pd.DataFrame:
         for code in fw.children(p):
             if fw.node(code).level != 1:
                 continue
-            raw = (own_units(fw, code, float(build.raw.at[iso3, code]))
-                   if code in build.raw.columns else np.nan)
-            yr = (build.years.at[iso3, code] if build.years is not None
-                  and code in build.years.columns else np.nan)
+            raw = (
+                own_units(fw, code, float(build.raw.at[iso3, code]))
+                if code in build.raw.columns
+                else np.nan
+            )
+            yr = (
+                build.years.at[iso3, code]
+                if build.years is not None and code in build.years.columns
+                else np.nan
+            )
             meta = d.indicators["unit"].get(code) if "unit" in d.indicators.columns else None
-            rows.append({"pillar": _label(fw, p), "code": code, "indicator": _label(fw, code),
-                         "value": raw, "unit": fw.node(code).unit or meta or "",
-                         "data_year": yr})
+            rows.append(
+                {
+                    "pillar": _label(fw, p),
+                    "code": code,
+                    "indicator": _label(fw, code),
+                    "value": raw,
+                    "unit": fw.node(code).unit or meta or "",
+                    "data_year": yr,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -589,14 +696,14 @@ def _headline_rows(table: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     w = fw.weights()
     rows = []
     for _, grp in table.groupby("pillar", sort=False):
-        grp = grp.assign(_w=[float(w.get(c, 1.0)) for c in grp["code"]],
-                         _has=grp["value"].notna())
+        grp = grp.assign(_w=[float(w.get(c, 1.0)) for c in grp["code"]], _has=grp["value"].notna())
         rows.append(grp.sort_values(["_has", "_w"], ascending=False, kind="stable").index[0])
     return table.loc[rows].reset_index(drop=True)
 
 
-def _annex(build: Any, iso3: str, headline: pd.DataFrame, rank_iv: pd.DataFrame | None
-           ) -> pd.DataFrame:
+def _annex(
+    build: Any, iso3: str, headline: pd.DataFrame, rank_iv: pd.DataFrame | None
+) -> pd.DataFrame:
     s, r = build.scores, build.ranks
     out = headline.copy()
     out["score"] = [s.at[iso3, c] if c in s.columns else np.nan for c in out["code"]]
@@ -624,11 +731,26 @@ def _engines(build: Any, d: ProcessedData, iso3: str, year: int) -> tuple[pd.Dat
         measures[name] = latest
     groups = {g: d.countries[g] for g in ("itu_region", "income_group") if g in d.countries}
     table = three_engines(iso3, measures, groups=groups)
-    note = ("" if not missing else
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not loaded in "
-            "this data set, so the benchmark shows the innolab index only.")
-    cols = [c for c in ("measure", "grouping", "group", "value", "rank", "n_units",
-                        "group_median", "difference") if c in table.columns]
+    note = (
+        ""
+        if not missing
+        else f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not loaded in "
+        "this data set, so the benchmark shows the innolab index only."
+    )
+    cols = [
+        c
+        for c in (
+            "measure",
+            "grouping",
+            "group",
+            "value",
+            "rank",
+            "n_units",
+            "group_median",
+            "difference",
+        )
+        if c in table.columns
+    ]
     return table[cols].round(1), note
 
 
@@ -639,8 +761,10 @@ def _gaps_long(build: Any, iso3: str, peers: list[str], region: list[str]) -> pd
     fw = present_framework(build)
     codes = [c for c in [*fw.indicators, *fw.aggregates()] if c in scores.columns]
     g = gaps(iso3, scores, values, fw, peers=peers, region=region or None, codes=codes)
-    g = g.assign(reference=g["reference"].replace({"region_frontier": "frontier"}),
-                 gap=g["score"] - g["reference_score"])
+    g = g.assign(
+        reference=g["reference"].replace({"region_frontier": "frontier"}),
+        gap=g["score"] - g["reference_score"],
+    )
     g["name"] = [_label(fw, c) for c in g["code"]]
     for col in ("value", "reference_value"):
         g[col] = [own_units(fw, c, v) for c, v in zip(g["code"], g[col], strict=True)]
@@ -653,32 +777,49 @@ def _gap_plan(build: Any, iso3: str, peers: list[str]) -> tuple[pd.DataFrame, st
 
     scores, values, _, method = build_frames(build)
     fw = present_framework(build)
-    cols = ["step", "name", "unit", "value_before", "value_after", "points_before",
-            "points_after", "score_gain"]
+    cols = [
+        "step",
+        "name",
+        "unit",
+        "value_before",
+        "value_after",
+        "points_before",
+        "points_after",
+        "score_gain",
+    ]
     if method is None or len(peers) < 2:
         return pd.DataFrame(columns=cols), "No closing-the-gap plan: too few peers."
     others = [p for p in peers if p != iso3]
     plan = close_gap(iso3, scores, values, fw, peers=others, method=method)
     if plan.score_before >= plan.target:
-        return (pd.DataFrame(columns=cols),
-                f"Already at or above the peers' median ({plan.target:.1f}); no gap to close.")
+        return (
+            pd.DataFrame(columns=cols),
+            f"Already at or above the peers' median ({plan.target:.1f}); no gap to close.",
+        )
     table = plan.plan[[c for c in cols if c in plan.plan.columns]].copy()
     for col in ("value_before", "value_after"):
-        table[col] = [own_units(fw, c, v) for c, v in zip(plan.plan["code"], table[col],
-                                                          strict=True)]
+        table[col] = [
+            own_units(fw, c, v) for c, v in zip(plan.plan["code"], table[col], strict=True)
+        ]
     table = table.round(2)
     verdict = "reaches" if plan.reached else "cannot reach"
-    text = (f"Raising the {len(table)} indicator(s) below, in this order, {verdict} the peers' "
-            f"median index score of {plan.target:.1f} (from {plan.score_before:.1f} to "
-            f"{plan.score_after:.1f}; rank {int(plan.rank_before)} → {int(plan.rank_after)}).")
+    text = (
+        f"Raising the {len(table)} indicator(s) below, in this order, {verdict} the peers' "
+        f"median index score of {plan.target:.1f} (from {plan.score_before:.1f} to "
+        f"{plan.score_after:.1f}; rank {int(plan.rank_before)} → {int(plan.rank_after)})."
+    )
     return table, text
 
 
-def country_study(iso3: str, year: int | str | None = None,
-                  framework: str = "digital_innovation",
-                  peers: str | Sequence[str] = "income_group",
-                  data: ProcessedData | str | os.PathLike | None = "", *,
-                  n_strengths: int = 5) -> CountryStudy:
+def country_study(
+    iso3: str,
+    year: int | str | None = None,
+    framework: str = "digital_innovation",
+    peers: str | Sequence[str] = "income_group",
+    data: ProcessedData | str | os.PathLike | None = "",
+    *,
+    n_strengths: int = 5,
+) -> CountryStudy:
     """Gather a Digital Innovation Profile of ``iso3`` (METHOD §1).
 
     Parameters
@@ -701,19 +842,25 @@ def country_study(iso3: str, year: int | str | None = None,
 
     d = _as_data(data)
     if iso3 not in d.countries.index:
-        raise UnknownCountryError({iso3: near_matches(iso3, d.economies)},
-                                  source="parameter 'iso3'")
+        raise UnknownCountryError(
+            {iso3: near_matches(iso3, d.economies)}, source="parameter 'iso3'"
+        )
     b = score_processed(d, framework=framework, year=year)
     year = int(b.years.max().max()) if year in (None, "") else int(year)
     fw = b.framework
     root = fw.root
     units = list(b.scores.index)
     if iso3 not in units or pd.isna(b.scores.at[iso3, root]):
-        raise CoverageError(f"{iso3} has no {root} score in {year}: too few indicators have "
-                            "data (see the screening rule in the methodology)")
+        raise CoverageError(
+            f"{iso3} has no {root} score in {year}: too few indicators have "
+            "data (see the screening rule in the methodology)"
+        )
     peer_list, peer_label = _resolve_peers(iso3, _peer_spec(peers), d, units)
-    region_list, _ = _resolve_peers(iso3, "itu_region", d, units) \
-        if "itu_region" in d.countries.columns else ([], "")
+    region_list, _ = (
+        _resolve_peers(iso3, "itu_region", d, units)
+        if "itu_region" in d.countries.columns
+        else ([], "")
+    )
     pillars = pillar_table(b, iso3, peer_list)
     rank_iv = _rank_intervals(b)
     sw = strengths_for(b, iso3, n=n_strengths).rename(columns={"kind": "flag"})
@@ -731,18 +878,35 @@ def country_study(iso3: str, year: int | str | None = None,
     n_units = int(b.scores[root].notna().sum())
     name = d.name(iso3)
     return CountryStudy(
-        iso3=iso3, name=name, year=year, framework=fw.code, index_code=root,
-        score=round(score, 1), rank=rank, n_units=n_units, peer_label=peer_label,
+        iso3=iso3,
+        name=name,
+        year=year,
+        framework=fw.code,
+        index_code=root,
+        score=round(score, 1),
+        rank=rank,
+        n_units=n_units,
+        peer_label=peer_label,
         peers=peer_list,
         messages=key_messages(name, root, score, rank, n_units, pillars, peer_label),
-        headline=headline.assign(value=headline["value"].round(2),
-                                 data_year=headline["data_year"].astype("Int64")),
-        engines=engines, engines_note=note, pillars=pillars.round(1),
-        strengths=sw.round(1), gaps=gaps_long, gap_plan=plan, gap_summary=plan_text,
-        ratings=ratings, annex=_annex(b, iso3, full, rank_iv),
-        methodology=methodology_text(b, d.provenance, synthetic=d.is_synthetic,
-                                     intervals=rank_iv is not None),
-        synthetic=d.is_synthetic, build=b, rank_intervals=rank_iv,
+        headline=headline.assign(
+            value=headline["value"].round(2), data_year=headline["data_year"].astype("Int64")
+        ),
+        engines=engines,
+        engines_note=note,
+        pillars=pillars.round(1),
+        strengths=sw.round(1),
+        gaps=gaps_long,
+        gap_plan=plan,
+        gap_summary=plan_text,
+        ratings=ratings,
+        annex=_annex(b, iso3, full, rank_iv),
+        methodology=methodology_text(
+            b, d.provenance, synthetic=d.is_synthetic, intervals=rank_iv is not None
+        ),
+        synthetic=d.is_synthetic,
+        build=b,
+        rank_intervals=rank_iv,
     )
 
 
@@ -765,8 +929,12 @@ class RegionalStudy:
     @property
     def banner(self) -> str:
         """Markdown banner when the data are synthetic."""
-        return ("> **⚠ Synthetic demo data** (fictional economies): the comparison "
-                "illustrates the method only." if self.synthetic else "")
+        return (
+            "> **⚠ Synthetic demo data** (fictional economies): the comparison "
+            "illustrates the method only."
+            if self.synthetic
+            else ""
+        )
 
     @property
     def label(self) -> str:
@@ -806,10 +974,15 @@ def convergence(index_by_year: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     return med
 
 
-def regional_study(grouping: str = "itu_region", year: int | str | None = None,
-                   framework: str = "digital_innovation",
-                   data: ProcessedData | str | os.PathLike | None = "", *,
-                   leaders: int = 3, first_year: int | None = None) -> RegionalStudy:
+def regional_study(
+    grouping: str = "itu_region",
+    year: int | str | None = None,
+    framework: str = "digital_innovation",
+    data: ProcessedData | str | os.PathLike | None = "",
+    *,
+    leaders: int = 3,
+    first_year: int | None = None,
+) -> RegionalStudy:
     """Compare groups of economies: score distributions, leaders per group, pillar medians
     (heatmap) and convergence of the group medians over time (one build per year)."""
     if grouping not in GROUPINGS:
@@ -822,10 +995,15 @@ def regional_study(grouping: str = "itu_region", year: int | str | None = None,
     groups = d.countries[grouping].reindex(b.scores.index)
     dist = pd.DataFrame({"group": groups, "score": b.scores[root]}).dropna()
     dist["name"] = [d.name(u) for u in dist.index]
-    top = (dist.sort_values("score", ascending=False).groupby("group", sort=True)
-           .head(leaders).sort_values(["group", "score"], ascending=[True, False]))
-    top = top.assign(rank=b.ranks[root].reindex(top.index).astype("Int64"),
-                     score=top["score"].round(1)).reset_index()
+    top = (
+        dist.sort_values("score", ascending=False)
+        .groupby("group", sort=True)
+        .head(leaders)
+        .sort_values(["group", "score"], ascending=[True, False])
+    )
+    top = top.assign(
+        rank=b.ranks[root].reindex(top.index).astype("Int64"), score=top["score"].round(1)
+    ).reset_index()
     pillars = [p for p in _pillars(b.framework) if p in b.scores.columns]
     heat = b.scores[pillars].groupby(groups).median().round(1)
     heat.index.name = grouping
@@ -840,15 +1018,27 @@ def regional_study(grouping: str = "itu_region", year: int | str | None = None,
             continue
     conv = convergence(pd.DataFrame(series).T, d.countries[grouping]).round(1)
     sd = conv["between_group_sd"].dropna()
-    text = ("Not enough years to assess convergence." if len(sd) < 2 else
-            f"The spread of the group medians went from {sd.iloc[0]:.1f} points in "
-            f"{sd.index[0]} to {sd.iloc[-1]:.1f} in {sd.index[-1]}: the groups "
-            + ("converged." if sd.iloc[-1] < sd.iloc[0] else "diverged.")
-            + " Each year is normalised on its own, so the scores compare economies within a "
-              "year, not absolute progress.")
-    return RegionalStudy(grouping, year, b.framework.code, dist, top, heat, conv, text,
-                         methodology_text(b, d.provenance, synthetic=d.is_synthetic),
-                         d.is_synthetic)
+    text = (
+        "Not enough years to assess convergence."
+        if len(sd) < 2
+        else f"The spread of the group medians went from {sd.iloc[0]:.1f} points in "
+        f"{sd.index[0]} to {sd.iloc[-1]:.1f} in {sd.index[-1]}: the groups "
+        + ("converged." if sd.iloc[-1] < sd.iloc[0] else "diverged.")
+        + " Each year is normalised on its own, so the scores compare economies within a "
+        "year, not absolute progress."
+    )
+    return RegionalStudy(
+        grouping,
+        year,
+        b.framework.code,
+        dist,
+        top,
+        heat,
+        conv,
+        text,
+        methodology_text(b, d.provenance, synthetic=d.is_synthetic),
+        d.is_synthetic,
+    )
 
 
 # --- methodology audit ----------------------------------------------------------------------------
@@ -870,11 +1060,14 @@ class AuditStudy:
     @property
     def banner(self) -> str:
         """Markdown banner when the data are synthetic."""
-        return ("> **⚠ Synthetic demo data** (fictional economies)." if self.synthetic else "")
+        return "> **⚠ Synthetic demo data** (fictional economies)." if self.synthetic else ""
 
 
-def methodology_audit(framework: str = "digital_innovation", year: int | str | None = None,
-                      data: ProcessedData | str | os.PathLike | None = "") -> AuditStudy:
+def methodology_audit(
+    framework: str = "digital_innovation",
+    year: int | str | None = None,
+    data: ProcessedData | str | os.PathLike | None = "",
+) -> AuditStudy:
     """Coherence tables: indicator x pillar/index correlations, Cronbach's alpha per pillar,
     coherence flags, pillar x pillar correlations; rank intervals when available."""
     from .analysis import coherence_flags, corr_matrix, cronbach_by_aggregate, get_corr
@@ -885,31 +1078,47 @@ def methodology_audit(framework: str = "digital_innovation", year: int | str | N
     scores = b.scores
     corr = get_corr(scores, fw)
     if {"Var1", "Var2", "Correlation"} <= set(corr.columns):
-        corr = corr.pivot_table(index="Var2", columns="Var1", values="Correlation",
-                                sort=False)
+        corr = corr.pivot_table(index="Var2", columns="Var1", values="Correlation", sort=False)
         corr.index.name, corr.columns.name = "indicator", None
     alpha = cronbach_by_aggregate(scores, fw)
-    alpha = (alpha.to_frame("cronbach_alpha") if isinstance(alpha, pd.Series)
-             else alpha.set_index("group") if "group" in alpha.columns else alpha)
+    alpha = (
+        alpha.to_frame("cronbach_alpha")
+        if isinstance(alpha, pd.Series)
+        else alpha.set_index("group")
+        if "group" in alpha.columns
+        else alpha
+    )
     flags = coherence_flags(scores, fw)
     if "flag" in flags.columns:
         flags = flags[flags["flag"].astype(str).str.len() > 0].reset_index(drop=True)
     pillars = [p for p in _pillars(fw) if p in scores.columns] + [fw.root]
     pc = corr_matrix(scores[pillars]).round(2)
     rank_iv = _rank_intervals(b)
-    note = ("" if rank_iv is not None else
-            "Uncertainty and sensitivity analysis: not available in this version of innolab "
-            "(innolab.analysis.sensitivity is not wired into the studies yet).")
+    note = (
+        ""
+        if rank_iv is not None
+        else "Uncertainty and sensitivity analysis: not available in this version of innolab "
+        "(innolab.analysis.sensitivity is not wired into the studies yet)."
+    )
     yr = latest_year(d.panel, fw) if year in (None, "") else int(year)
-    return AuditStudy(yr, fw.code, corr.round(2) if hasattr(corr, "round") else corr,
-                      alpha.round(2), flags, pc, rank_iv, note,
-                      methodology_text(b, d.provenance, synthetic=d.is_synthetic,
-                                       intervals=rank_iv is not None), d.is_synthetic)
+    return AuditStudy(
+        yr,
+        fw.code,
+        corr.round(2) if hasattr(corr, "round") else corr,
+        alpha.round(2),
+        flags,
+        pc,
+        rank_iv,
+        note,
+        methodology_text(b, d.provenance, synthetic=d.is_synthetic, intervals=rank_iv is not None),
+        d.is_synthetic,
+    )
 
 
 # --- data coverage (explore notebook) --------------------------------------------------------
-def coverage_table(panel: pd.DataFrame, framework: Framework | str = "digital_innovation"
-                   ) -> pd.DataFrame:
+def coverage_table(
+    panel: pd.DataFrame, framework: Framework | str = "digital_innovation"
+) -> pd.DataFrame:
     """Share of economies (%) with a value, per framework indicator (rows) and year (columns).
 
     Examples
@@ -946,12 +1155,20 @@ def indicator_trend(panel: pd.DataFrame, code: str, iso3: str) -> pd.DataFrame:
     """
     p = panel[(panel["indicator"] == code) & panel["value"].notna()]
     if p.empty:
-        raise ParameterError("indicator", f"{code!r} has no data; codes with data: "
-                             + ", ".join(sorted(panel["indicator"].unique())[:40]))
+        raise ParameterError(
+            "indicator",
+            f"{code!r} has no data; codes with data: "
+            + ", ".join(sorted(panel["indicator"].unique())[:40]),
+        )
     g = p.groupby("year")["value"]
-    out = pd.DataFrame({"value": p[p["iso3"] == iso3].set_index("year")["value"],
-                        "group_median": g.median(), "group_q25": g.quantile(0.25),
-                        "group_q75": g.quantile(0.75)})
+    out = pd.DataFrame(
+        {
+            "value": p[p["iso3"] == iso3].set_index("year")["value"],
+            "group_median": g.median(),
+            "group_q25": g.quantile(0.25),
+            "group_q75": g.quantile(0.75),
+        }
+    )
     out.index = out.index.astype(int)
     out.index.name = "year"
     return out.sort_index()
@@ -984,8 +1201,14 @@ def show_figure(ax: Any, *, colors: int = 128) -> None:
 
 
 # --- innolab reports ----------------------------------------------------------------------
-def write_scores(build: Any, countries: pd.DataFrame, folder: str | os.PathLike, *,
-                 year: int, provenance_sources: Sequence[Path] = ()) -> Path:
+def write_scores(
+    build: Any,
+    countries: pd.DataFrame,
+    folder: str | os.PathLike,
+    *,
+    year: int,
+    provenance_sources: Sequence[Path] = (),
+) -> Path:
     """Write ``scores_<framework>_<year>.csv`` (one row per economy: :func:`scores_table`
     plus every pillar score) atomically with a provenance sidecar; returns the path."""
     from .io import source_record, write_provenance, write_table
@@ -996,16 +1219,29 @@ def write_scores(build: Any, countries: pd.DataFrame, folder: str | os.PathLike,
     table = table.join(build.scores[pillars].round(2), on="iso3")
     out = Path(folder) / f"scores_{fw.code}_{year}.csv"
     write_table(table, out)
-    write_provenance(out, [source_record(p) for p in provenance_sources if Path(p).is_file()],
-                     framework=fw.code, year=int(year), spec=build.spec.to_mapping())
+    write_provenance(
+        out,
+        [source_record(p) for p in provenance_sources if Path(p).is_file()],
+        framework=fw.code,
+        year=int(year),
+        spec=build.spec.to_mapping(),
+    )
     return out
 
 
-def make_reports(*, year: int | None = None, framework: str = "digital_innovation",
-                 countries: str = "all", jobs: int = 2, resume: bool = False,
-                 data: str | os.PathLike | None = "", out: str | os.PathLike | None = None,
-                 regional: bool = True, progress: bool = True, timeout: float = 600,
-                 ) -> dict[str, Any]:
+def make_reports(
+    *,
+    year: int | None = None,
+    framework: str = "digital_innovation",
+    countries: str = "all",
+    jobs: int = 2,
+    resume: bool = False,
+    data: str | os.PathLike | None = "",
+    out: str | os.PathLike | None = None,
+    regional: bool = True,
+    progress: bool = True,
+    timeout: float = 600,
+) -> dict[str, Any]:
     """``innolab reports``: score, run the country (and regional) notebooks, publish.
 
     Steps: score the processed panel for ``year`` (default :func:`latest_year`) and write
@@ -1028,38 +1264,81 @@ def make_reports(*, year: int | None = None, framework: str = "digital_innovatio
     scores_path = write_scores(b, d.countries, d.folder, year=year, provenance_sources=sources)
     scored = [u for u in b.scores.index if pd.notna(b.scores.at[u, root])]
     if countries == "all" or countries == "demo":
-        chosen = [u for u in scored if countries == "all"
-                  or bool(d.countries.at[u, "is_demo"])] if "is_demo" in d.countries else scored
+        chosen = (
+            [u for u in scored if countries == "all" or bool(d.countries.at[u, "is_demo"])]
+            if "is_demo" in d.countries
+            else scored
+        )
     else:
         chosen = [c.strip() for c in countries.split(",") if c.strip()]
         bad = [c for c in chosen if c not in scored]
         if bad:
-            raise UnknownCountryError({c: near_matches(c, scored) for c in bad},
-                                      source="--countries (scored economies)")
+            raise UnknownCountryError(
+                {c: near_matches(c, scored) for c in bad}, source="--countries (scored economies)"
+            )
     out = Path(out) if out is not None else config.REPORTS_DIR
     data_param = "" if data in (None, "") else str(Path(data).resolve())
-    params = [{"iso3": u, "year": year, "framework": framework, "peers": "income_group",
-               "data": data_param} for u in chosen]
+    params = [
+        {
+            "iso3": u,
+            "year": year,
+            "framework": framework,
+            "peers": "income_group",
+            "data": data_param,
+        }
+        for u in chosen
+    ]
     data_files = sorted(d.folder.glob("*.parquet"))
     preload = (*DEFAULT_PRELOAD, *STUDY_PRELOAD)
     source_label = "; ".join(sorted(map(str, d.panel["source"].dropna().unique())))
-    summary = run_batch(config.TEMPLATES_DIR / "country_profile.ipynb", params,
-                        out / "countries", jobs=jobs, resume=resume, timeout=timeout,
-                        progress=progress, data_files=data_files, preload=preload,
-                        context=lambda _params: {"source": source_label or "data/processed"})
+    summary = run_batch(
+        config.TEMPLATES_DIR / "country_profile.ipynb",
+        params,
+        out / "countries",
+        jobs=jobs,
+        resume=resume,
+        timeout=timeout,
+        progress=progress,
+        data_files=data_files,
+        preload=preload,
+        context=lambda _params: {"source": source_label or "data/processed"},
+    )
     regional_summary = None
     if regional:
-        rparams = [{"grouping": g, "year": year, "framework": framework, "data": data_param}
-                   for g in GROUPINGS]
-        regional_summary = run_batch(config.TEMPLATES_DIR / "regional_comparison.ipynb",
-                                     rparams, out / "groupings", jobs=jobs, resume=resume,
-                                     timeout=timeout, progress=progress, name="grouping",
-                                     validate=None, data_files=data_files, preload=preload)
+        rparams = [
+            {"grouping": g, "year": year, "framework": framework, "data": data_param}
+            for g in GROUPINGS
+        ]
+        regional_summary = run_batch(
+            config.TEMPLATES_DIR / "regional_comparison.ipynb",
+            rparams,
+            out / "groupings",
+            jobs=jobs,
+            resume=resume,
+            timeout=timeout,
+            progress=progress,
+            name="grouping",
+            validate=None,
+            data_files=data_files,
+            preload=preload,
+        )
     table = scores_table(b, d.countries)
-    table = table.rename(columns={"score": f"{root} score", "itu_region": "region",
-                                  "income_group": "group"})
+    table = table.rename(
+        columns={"score": f"{root} score", "itu_region": "region", "income_group": "group"}
+    )
     cols = ["iso3", "name", f"{root} score", "rank", "region", "group"]
-    res = publish_reports(out / "countries", index=out / "index.html",
-                          table=table[cols], key="iso3", columns=cols, group_by="region")
-    return {"year": year, "scores": scores_path, "batch": summary,
-            "regional": regional_summary, "published": res}
+    res = publish_reports(
+        out / "countries",
+        index=out / "index.html",
+        table=table[cols],
+        key="iso3",
+        columns=cols,
+        group_by="region",
+    )
+    return {
+        "year": year,
+        "scores": scores_path,
+        "batch": summary,
+        "regional": regional_summary,
+        "published": res,
+    }

@@ -18,5 +18,7 @@ def test_unknown_command_is_a_short_error(capsys):
 
 
 def test_console_script_installed():
-    out = subprocess.run([sys.executable, "-m", "innolab.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "innolab.cli", "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "data" in out.stdout

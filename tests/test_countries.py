@@ -50,8 +50,15 @@ def _economies(table: pd.DataFrame) -> pd.DataFrame:
 def test_table_columns_and_sizes(table):
     t = C.country_table(include_demo=False)
     assert list(t.columns) == [
-        "iso3", "iso2", "name", "itu_region", "wb_region", "income_group",
-        "is_aggregate", "note", "is_demo",
+        "iso3",
+        "iso2",
+        "name",
+        "itu_region",
+        "wb_region",
+        "income_group",
+        "is_aggregate",
+        "note",
+        "is_demo",
     ]
     assert t["iso3"].is_unique and t["iso2"].dropna().is_unique
     assert len(t) == 308
@@ -72,18 +79,63 @@ def test_namibia_iso2_is_not_missing(table):
 def test_itu_regions_are_the_193_member_states(table):
     itu = _economies(table)["itu_region"].dropna()
     assert itu.value_counts().to_dict() == {
-        "EUR": 46, "AFR": 44, "ASP": 38, "AMS": 35, "ARB": 21, "CIS": 9,
+        "EUR": 46,
+        "AFR": 44,
+        "ASP": 38,
+        "AMS": 35,
+        "ARB": 21,
+        "CIS": 9,
     }
     assert set(itu[itu == "CIS"].index) == {
-        "ARM", "AZE", "BLR", "KAZ", "KGZ", "RUS", "TJK", "TKM", "UZB",
+        "ARM",
+        "AZE",
+        "BLR",
+        "KAZ",
+        "KGZ",
+        "RUS",
+        "TJK",
+        "TKM",
+        "UZB",
     }
     assert set(itu[itu == "ARB"].index) == {
-        "DZA", "BHR", "COM", "DJI", "EGY", "IRQ", "JOR", "KWT", "LBN", "LBY", "MRT",
-        "MAR", "OMN", "QAT", "SAU", "SOM", "SDN", "SYR", "TUN", "ARE", "YEM",
+        "DZA",
+        "BHR",
+        "COM",
+        "DJI",
+        "EGY",
+        "IRQ",
+        "JOR",
+        "KWT",
+        "LBN",
+        "LBY",
+        "MRT",
+        "MAR",
+        "OMN",
+        "QAT",
+        "SAU",
+        "SOM",
+        "SDN",
+        "SYR",
+        "TUN",
+        "ARE",
+        "YEM",
     }
-    for code, region in {"IRN": "ASP", "AFG": "ASP", "PAK": "ASP", "TUR": "EUR", "ISR": "EUR",
-                         "CYP": "EUR", "GEO": "EUR", "MDA": "EUR", "UKR": "EUR", "VAT": "EUR",
-                         "MLT": "EUR", "SSD": "AFR", "CPV": "AFR", "MEX": "AMS"}.items():
+    for code, region in {
+        "IRN": "ASP",
+        "AFG": "ASP",
+        "PAK": "ASP",
+        "TUR": "EUR",
+        "ISR": "EUR",
+        "CYP": "EUR",
+        "GEO": "EUR",
+        "MDA": "EUR",
+        "UKR": "EUR",
+        "VAT": "EUR",
+        "MLT": "EUR",
+        "SSD": "AFR",
+        "CPV": "AFR",
+        "MEX": "AMS",
+    }.items():
         assert itu[code] == region, code
     # not ITU Member States: territories, Hong Kong/Macao, Palau, Kosovo; Palestine (observer)
     for code in ("HKG", "MAC", "PLW", "XKX", "PSE", "PRI", "GRL", "CHI", "TWN", "COK"):
@@ -93,17 +145,27 @@ def test_itu_regions_are_the_193_member_states(table):
 def test_world_bank_regions_and_income_groups_fy2026(table):
     wb = _economies(table).dropna(subset=["wb_region"])
     assert wb["wb_region"].value_counts().to_dict() == {
-        "Europe & Central Asia": 58, "Sub-Saharan Africa": 48, "Latin America & Caribbean": 42,
-        "East Asia & Pacific": 37, MENAAP: 23, "South Asia": 6, "North America": 3,
+        "Europe & Central Asia": 58,
+        "Sub-Saharan Africa": 48,
+        "Latin America & Caribbean": 42,
+        "East Asia & Pacific": 37,
+        MENAAP: 23,
+        "South Asia": 6,
+        "North America": 3,
     }
     assert set(wb["wb_region"]) == set(C.WB_REGIONS)
     assert wb["income_group"].value_counts().to_dict() == {
-        "High income": 86, "Upper middle income": 54, "Lower middle income": 50,
+        "High income": 86,
+        "Upper middle income": 54,
+        "Lower middle income": 50,
         "Low income": 26,
     }
     assert wb["income_group"].isna().sum() == 1 and pd.isna(wb.loc["VEN", "income_group"])
     assert wb.loc[["CRI", "CPV", "WSM", "NAM"], "income_group"].tolist() == [
-        "High income", "Upper middle income", "Upper middle income", "Lower middle income",
+        "High income",
+        "Upper middle income",
+        "Upper middle income",
+        "Lower middle income",
     ]
     # ISO territories the World Bank does not list have no World Bank groups
     assert table.loc[["GLP", "REU", "TWN"], ["wb_region", "income_group"]].isna().all().all()
@@ -113,12 +175,49 @@ def test_aggregates(table):
     agg = set(table.index[table["is_aggregate"]])
     assert C.AGGREGATE_CODES == agg
     assert isinstance(C.AGGREGATE_CODES, frozenset)
-    assert {"WLD", "EAS", "ECS", "LCN", "MEA", "NAC", "SAS", "SSF", "HIC", "LIC", "LMC", "UMC",
-            "EUU", "OED", "IDA", "IBD", "IBT", "IDB", "IDX", "EAR", "LTE", "PRE", "PST", "INX",
-            "AFE", "AFW", "ARB", "EMU", "FCS", "HPC", "LDC", "SST"} <= agg
+    assert {
+        "WLD",
+        "EAS",
+        "ECS",
+        "LCN",
+        "MEA",
+        "NAC",
+        "SAS",
+        "SSF",
+        "HIC",
+        "LIC",
+        "LMC",
+        "UMC",
+        "EUU",
+        "OED",
+        "IDA",
+        "IBD",
+        "IBT",
+        "IDB",
+        "IDX",
+        "EAR",
+        "LTE",
+        "PRE",
+        "PST",
+        "INX",
+        "AFE",
+        "AFW",
+        "ARB",
+        "EMU",
+        "FCS",
+        "HPC",
+        "LDC",
+        "SST",
+    } <= agg
     assert table.loc[sorted(agg), ["itu_region", "wb_region", "income_group"]].isna().all().all()
     assert C.is_aggregate(["WLD", "FRA", "High income", "XD", "XKX", "Arab World", "1W"]) == [
-        True, False, True, True, False, True, True,
+        True,
+        False,
+        True,
+        True,
+        False,
+        True,
+        True,
     ]
     with pytest.raises(AttributeError):
         _ = C.NOT_A_NAME
@@ -128,39 +227,101 @@ def test_aggregates(table):
 
 KNOWN = {
     # World Bank short names
-    "Korea, Rep.": "KOR", "Egypt, Arab Rep.": "EGY", "Gambia, The": "GMB",
-    "Hong Kong SAR, China": "HKG", "Congo, Dem. Rep.": "COD", "Congo, Rep.": "COG",
-    "Venezuela, RB": "VEN", "Türkiye": "TUR", "Turkey": "TUR", "Turkiye": "TUR",
-    "Côte d'Ivoire": "CIV", "Cote d'Ivoire": "CIV", "Cote dIvoire": "CIV", "Côte d’Ivoire": "CIV",
-    "Korea, Dem. People's Rep.": "PRK", "Micronesia, Fed. Sts.": "FSM", "Lao PDR": "LAO",
-    "St. Kitts and Nevis": "KNA", "Saint Kitts & Nevis": "KNA", "Virgin Islands (U.S.)": "VIR",
-    "Kosovo": "XKX", "Channel Islands": "CHI", "West Bank and Gaza": "PSE", "Curacao": "CUW",
-    "Sao Tome and Principe": "STP", "Somalia": "SOM", "Somalia, Fed. Rep.": "SOM",
+    "Korea, Rep.": "KOR",
+    "Egypt, Arab Rep.": "EGY",
+    "Gambia, The": "GMB",
+    "Hong Kong SAR, China": "HKG",
+    "Congo, Dem. Rep.": "COD",
+    "Congo, Rep.": "COG",
+    "Venezuela, RB": "VEN",
+    "Türkiye": "TUR",
+    "Turkey": "TUR",
+    "Turkiye": "TUR",
+    "Côte d'Ivoire": "CIV",
+    "Cote d'Ivoire": "CIV",
+    "Cote dIvoire": "CIV",
+    "Côte d’Ivoire": "CIV",
+    "Korea, Dem. People's Rep.": "PRK",
+    "Micronesia, Fed. Sts.": "FSM",
+    "Lao PDR": "LAO",
+    "St. Kitts and Nevis": "KNA",
+    "Saint Kitts & Nevis": "KNA",
+    "Virgin Islands (U.S.)": "VIR",
+    "Kosovo": "XKX",
+    "Channel Islands": "CHI",
+    "West Bank and Gaza": "PSE",
+    "Curacao": "CUW",
+    "Sao Tome and Principe": "STP",
+    "Somalia": "SOM",
+    "Somalia, Fed. Rep.": "SOM",
     # UN / ISO names
-    "Netherlands (the)": "NLD", "Bolivia (Plurinational State of)": "BOL",
-    "Iran (Islamic Republic of)": "IRN", "Congo (the Democratic Republic of the)": "COD",
+    "Netherlands (the)": "NLD",
+    "Bolivia (Plurinational State of)": "BOL",
+    "Iran (Islamic Republic of)": "IRN",
+    "Congo (the Democratic Republic of the)": "COD",
     "United Kingdom of Great Britain and Northern Ireland (the)": "GBR",
-    "Venezuela (Bolivarian Republic of)": "VEN", "Tanzania, the United Republic of": "TZA",
-    "Micronesia (Federated States of)": "FSM", "Falkland Islands (the) [Malvinas]": "FLK",
-    "Taiwan (Province of China)": "TWN", "Palestine, State of": "PSE", "Åland Islands": "ALA",
-    "Aland Islands": "ALA", "Réunion": "REU", "Holy See (the)": "VAT", "Czechia": "CZE",
+    "Venezuela (Bolivarian Republic of)": "VEN",
+    "Tanzania, the United Republic of": "TZA",
+    "Micronesia (Federated States of)": "FSM",
+    "Falkland Islands (the) [Malvinas]": "FLK",
+    "Taiwan (Province of China)": "TWN",
+    "Palestine, State of": "PSE",
+    "Åland Islands": "ALA",
+    "Aland Islands": "ALA",
+    "Réunion": "REU",
+    "Holy See (the)": "VAT",
+    "Czechia": "CZE",
     # GII / ITU names
-    "Viet Nam": "VNM", "Vietnam": "VNM", "Russian Federation": "RUS", "Republic of Moldova": "MDA",
-    "Republic of Moldova (the)": "MDA", "Moldova, Republic of": "MDA", "China, Hong Kong SAR": "HKG",
-    "Hong Kong (China)": "HKG", "Hong Kong, (China)": "HKG", "Republic of Korea (the)": "KOR",
-    "Korea, (South) Republic of": "KOR", "Swaziland - Eswatini": "SWZ", "North Macedonia*": "MKD",
-    "Macedonia, TFYR": "MKD", "Lao People's Dem. Rep.": "LAO", "Myanmar (ex-Burma)": "MMR",
-    "Sri Lanka (ex-Ceilan)": "LKA", "Timor-Leste (East Timor)": "TLS", "Russia (Russian Fed.)": "RUS",
-    "Ivory Coast (Cote d'Ivoire)": "CIV", "S Vincent & Grenadines": "VCT",
-    "Tanzania, United Rep. of": "TZA", "Libyan Arab Jamahiriya": "LBY", "Puerto Rico (US)": "PRI",
-    "Guinea": "GIN", "Guinea-Bissau": "GNB", "Equatorial Guinea": "GNQ", "Niger": "NER",
+    "Viet Nam": "VNM",
+    "Vietnam": "VNM",
+    "Russian Federation": "RUS",
+    "Republic of Moldova": "MDA",
+    "Republic of Moldova (the)": "MDA",
+    "Moldova, Republic of": "MDA",
+    "China, Hong Kong SAR": "HKG",
+    "Hong Kong (China)": "HKG",
+    "Hong Kong, (China)": "HKG",
+    "Republic of Korea (the)": "KOR",
+    "Korea, (South) Republic of": "KOR",
+    "Swaziland - Eswatini": "SWZ",
+    "North Macedonia*": "MKD",
+    "Macedonia, TFYR": "MKD",
+    "Lao People's Dem. Rep.": "LAO",
+    "Myanmar (ex-Burma)": "MMR",
+    "Sri Lanka (ex-Ceilan)": "LKA",
+    "Timor-Leste (East Timor)": "TLS",
+    "Russia (Russian Fed.)": "RUS",
+    "Ivory Coast (Cote d'Ivoire)": "CIV",
+    "S Vincent & Grenadines": "VCT",
+    "Tanzania, United Rep. of": "TZA",
+    "Libyan Arab Jamahiriya": "LBY",
+    "Puerto Rico (US)": "PRI",
+    "Guinea": "GIN",
+    "Guinea-Bissau": "GNB",
+    "Equatorial Guinea": "GNQ",
+    "Niger": "NER",
     # codes: ISO3, ISO2, World Bank, aggregates, former World Bank codes
-    "FRA": "FRA", "fra": "FRA", "FR": "FRA", "XK": "XKX", "JG": "CHI", "WLD": "WLD", "1W": "WLD",
-    "XD": "HIC", "EAS": "EAS", "ZJ": "LCN", "EU": "EUU", "ROM": "ROU", "ZAR": "COD", "KSV": "XKX",
+    "FRA": "FRA",
+    "fra": "FRA",
+    "FR": "FRA",
+    "XK": "XKX",
+    "JG": "CHI",
+    "WLD": "WLD",
+    "1W": "WLD",
+    "XD": "HIC",
+    "EAS": "EAS",
+    "ZJ": "LCN",
+    "EU": "EUU",
+    "ROM": "ROU",
+    "ZAR": "COD",
+    "KSV": "XKX",
     # aggregate names
-    "World": "WLD", "High income": "HIC", "Middle East & North Africa": "MEA",
+    "World": "WLD",
+    "High income": "HIC",
+    "Middle East & North Africa": "MEA",
     "Latin America & the Caribbean (IDA & IBRD countries)": "TLA",
-    "East Asia & Pacific (IDA & IBRD)": "TEA", "Not classified": "INX",
+    "East Asia & Pacific (IDA & IBRD)": "TEA",
+    "Not classified": "INX",
 }
 
 
@@ -197,7 +358,9 @@ def test_ambiguous_names_are_errors(name, candidates):
 
 def test_aliases_choose_for_ambiguous_names():
     assert C.to_iso3(["Congo", "Korea", "Peru"], aliases={"Congo": "COG", "korea": "KR"}) == [
-        "COG", "KOR", "PER",
+        "COG",
+        "KOR",
+        "PER",
     ]
     with pytest.raises(ParameterError, match="Atlantis"):
         C.to_iso3(["Congo"], aliases={"Congo": "Atlantis"})
@@ -331,14 +494,21 @@ def test_shipped_classifications():
 
 
 def test_vintage_selection_and_fallback():
-    old = pd.DataFrame({"iso3": ["ROU", "LKA", "VEN"],
-                        "Income Group": ["UMC", "Upper middle income", "Upper middle income"]})
+    old = pd.DataFrame(
+        {
+            "iso3": ["ROU", "LKA", "VEN"],
+            "Income Group": ["UMC", "Upper middle income", "Upper middle income"],
+        }
+    )
     C.add_classification(old, "income_group", 2018, source="test FY2020")
     assert C.classification_vintages("income_group") == [2018, 2024]
     s = C.classification("income_group", vintage=2019, include_demo=False)
     assert s.attrs["vintage"] == 2018 and s.attrs["requested_vintage"] == 2019
-    assert s.to_dict() == {"LKA": "Upper middle income", "ROU": "Upper middle income",
-                           "VEN": "Upper middle income"}
+    assert s.to_dict() == {
+        "LKA": "Upper middle income",
+        "ROU": "Upper middle income",
+        "VEN": "Upper middle income",
+    }
     assert C.classification("income_group", vintage=2030).attrs["vintage"] == 2024
     with pytest.raises(CoverageError, match="2018, 2024"):
         C.classification("income_group", vintage=2010)
@@ -351,34 +521,62 @@ def test_vintage_selection_and_fallback():
 
 
 def test_registering_a_shipped_vintage_replaces_it():
-    C.add_classification(pd.DataFrame({"iso3": ["FRA"], "group": ["Europe"]}), "itu_region", 2024,
-                         source="mine")
+    C.add_classification(
+        pd.DataFrame({"iso3": ["FRA"], "group": ["Europe"]}), "itu_region", 2024, source="mine"
+    )
     s = C.classification("itu_region", include_demo=False)
     assert s.to_dict() == {"FRA": "EUR"} and s.attrs["source"] == "mine"
 
 
 def test_classification_from_table_rules():
-    df = pd.DataFrame({
-        "Country Code": ["FRA", "WLD", "HIC", "VEN", "NA", "Kosovo"],
-        "Region": ["Europe & Central Asia ", "", "", "Latin America & Caribbean", "Sub-Saharan Africa",
-                   "Europe &  Central Asia"],
-        "IncomeGroup": ["High income", "", "", "", "Upper middle income", "Upper middle income"],
-    })
+    df = pd.DataFrame(
+        {
+            "Country Code": ["FRA", "WLD", "HIC", "VEN", "NA", "Kosovo"],
+            "Region": [
+                "Europe & Central Asia ",
+                "",
+                "",
+                "Latin America & Caribbean",
+                "Sub-Saharan Africa",
+                "Europe &  Central Asia",
+            ],
+            "IncomeGroup": [
+                "High income",
+                "",
+                "",
+                "",
+                "Upper middle income",
+                "Upper middle income",
+            ],
+        }
+    )
     inc = C.classification_from_table(df, "income_group", 2023, "meta.csv")
     assert list(inc.columns) == ["iso3", "scheme", "vintage", "group", "source"]
     assert inc["iso3"].tolist() == ["FRA", "NAM", "VEN", "XKX"]
     assert inc["group"].fillna("-").tolist() == [
-        "High income", "Upper middle income", "-", "Upper middle income",
+        "High income",
+        "Upper middle income",
+        "-",
+        "Upper middle income",
     ]
     assert set(inc["vintage"]) == {2023} and set(inc["source"]) == {"meta.csv"}
     reg = C.classification_from_table(df, "wb_region", 2023, "meta.csv")
     assert reg.set_index("iso3")["group"].to_dict() == {
-        "FRA": "Europe & Central Asia", "NAM": "Sub-Saharan Africa",
-        "VEN": "Latin America & Caribbean", "XKX": "Europe & Central Asia",
+        "FRA": "Europe & Central Asia",
+        "NAM": "Sub-Saharan Africa",
+        "VEN": "Latin America & Caribbean",
+        "XKX": "Europe & Central Asia",
     }
-    flagged = pd.DataFrame({"iso3": ["FRA", "BEA"], "region": ["Europe & Central Asia", ""],
-                            "is_aggregate": [False, True]})
-    assert C.classification_from_table(flagged, "wb_region", 2022, "api")["iso3"].tolist() == ["FRA"]
+    flagged = pd.DataFrame(
+        {
+            "iso3": ["FRA", "BEA"],
+            "region": ["Europe & Central Asia", ""],
+            "is_aggregate": [False, True],
+        }
+    )
+    assert C.classification_from_table(flagged, "wb_region", 2022, "api")["iso3"].tolist() == [
+        "FRA"
+    ]
 
 
 def test_classification_from_a_series_round_trips():
@@ -397,14 +595,19 @@ def test_classification_from_table_errors():
         C.classification_from_table(pd.DataFrame({"iso3": ["FRA"]}), "wb_region", 2020, "x")
     with pytest.raises(DataFileError, match="unknown income group"):
         C.classification_from_table(
-            pd.DataFrame({"iso3": ["FRA"], "income_group": ["Rich"]}), "income_group", 2020, "x")
+            pd.DataFrame({"iso3": ["FRA"], "income_group": ["Rich"]}), "income_group", 2020, "x"
+        )
     with pytest.raises(ParameterError, match="FRA"):
         C.classification_from_table(
             pd.DataFrame({"iso3": ["FRA", "FR"], "income_group": ["H", "UM"]}),
-            "income_group", 2020, "x")
+            "income_group",
+            2020,
+            "x",
+        )
     with pytest.raises(UnknownCountryError, match="Atlantis"):
         C.classification_from_table(
-            pd.DataFrame({"iso3": ["Atlantis"], "income_group": ["H"]}), "income_group", 2020, "x")
+            pd.DataFrame({"iso3": ["Atlantis"], "income_group": ["H"]}), "income_group", 2020, "x"
+        )
     with pytest.raises(ParameterError, match="fallback"):
         C.classification("income_group", fallback="nearest")
 
@@ -429,7 +632,10 @@ def test_demo_economies(tmp_path, monkeypatch):
     assert not demo["is_aggregate"].any() and demo["iso2"].isna().all()
     assert demo.loc["XAC", "wb_region"] == "Middle East & North Africa"
     assert C.to_iso3(["XAB", "republic of aldoria", "Corvantia", "France"]) == [
-        "XAB", "XAA", "XAC", "FRA",
+        "XAB",
+        "XAA",
+        "XAC",
+        "FRA",
     ]
     assert C.is_aggregate(["XAA"]) == [False]
     inc = C.classification("income_group")
@@ -481,8 +687,11 @@ def test_wdi_country_metadata_2024(shared, table):
     changed = econ.index[mine != econ["income_group"]]
     assert sorted(changed) == ["CPV", "CRI", "NAM", "WSM"]
     # names: the World Bank's short names, except Somalia's FY2026 rename
-    diff = [c for c in econ.index
-            if C.normalise_name(econ.loc[c, "country"]) != C.normalise_name(table.loc[c, "name"])]
+    diff = [
+        c
+        for c in econ.index
+        if C.normalise_name(econ.loc[c, "country"]) != C.normalise_name(table.loc[c, "name"])
+    ]
     assert diff == ["SOM"]
 
 
@@ -503,12 +712,26 @@ def test_api_country_list(shared, table):
     api_income = {r["id"]: r["incomeLevel"]["value"] for r in econ}
     mine = table.loc[ids, "income_group"].fillna("Not classified")
     changed = sorted(c for c in ids if mine[c] != api_income[c])
-    assert changed == ["BGR", "CPV", "CRI", "DZA", "IRN", "MNG", "NAM", "PLW", "PSE", "RUS",
-                       "UKR", "WSM"]
+    assert changed == [
+        "BGR",
+        "CPV",
+        "CRI",
+        "DZA",
+        "IRN",
+        "MNG",
+        "NAM",
+        "PLW",
+        "PSE",
+        "RUS",
+        "UKR",
+        "WSM",
+    ]
     regions = {r["id"]: r["region"]["value"].strip() for r in econ}
-    moved = sorted(c for c in ids
-                   if regions[c].replace("Middle East & North Africa", MENAAP)
-                   != table.loc[c, "wb_region"])
+    moved = sorted(
+        c
+        for c in ids
+        if regions[c].replace("Middle East & North Africa", MENAAP) != table.loc[c, "wb_region"]
+    )
     assert moved == ["AFG", "PAK"]
 
 
@@ -536,16 +759,26 @@ def test_wdicountry_names_and_codes(shared):
     with pytest.raises(UnknownCountryError) as exc:
         C.to_iso3(w["Short Name"], include_demo=False)
     assert set(exc.value.unknown) == {"Congo", "Korea", "Virgin Islands"}
-    fixed = C.to_iso3(w["Short Name"], include_demo=False,
-                      aliases={"Congo": "COG", "Korea": "KOR", "Virgin Islands": "VIR"})
+    fixed = C.to_iso3(
+        w["Short Name"],
+        include_demo=False,
+        aliases={"Congo": "COG", "Korea": "KOR", "Virgin Islands": "VIR"},
+    )
     assert fixed == codes
 
 
 def test_income_groups_by_vintage_from_real_files(shared):
     """WDICountry.csv holds the FY2020 list (vintage 2018), Metadata_Country the FY2025 one."""
     w = _read(shared("data", "wdi", "raw", "wdicountry", "WDICountry.csv"))
-    m = _read(shared("data", "wdi", "raw", "worldbank-portal-csv",
-                     "Metadata_Country_API_IT.NET.USER.ZS_DS2_en_csv_v2_2160.csv"))
+    m = _read(
+        shared(
+            "data",
+            "wdi",
+            "raw",
+            "worldbank-portal-csv",
+            "Metadata_Country_API_IT.NET.USER.ZS_DS2_en_csv_v2_2160.csv",
+        )
+    )
     w_econ = w[w["Region"] != ""]
     m_econ = m[m["Region"] != ""]
     old = C.add_classification(w_econ, "income_group", 2018, source="WDICountry.csv (FY2020)")
@@ -556,8 +789,29 @@ def test_income_groups_by_vintage_from_real_files(shared):
     n = new.set_index("iso3")["group"].fillna("")
     changed = o.index[o != n.reindex(o.index)]
     assert sorted(changed) == [
-        "ASM", "BEN", "BGR", "GIN", "GUY", "HTI", "IDN", "JOR", "LBN", "LKA", "MDA", "MNG",
-        "NPL", "NRU", "ROU", "RUS", "SDN", "SLV", "TJK", "TZA", "UKR", "VEN", "WSM",
+        "ASM",
+        "BEN",
+        "BGR",
+        "GIN",
+        "GUY",
+        "HTI",
+        "IDN",
+        "JOR",
+        "LBN",
+        "LKA",
+        "MDA",
+        "MNG",
+        "NPL",
+        "NRU",
+        "ROU",
+        "RUS",
+        "SDN",
+        "SLV",
+        "TJK",
+        "TZA",
+        "UKR",
+        "VEN",
+        "WSM",
     ]
     # a study of 2019 data gets the FY2020 list, one of 2023 the FY2025 list
     s19 = C.classification("income_group", vintage=2019, include_demo=False)
@@ -577,10 +831,16 @@ def test_income_groups_by_vintage_from_real_files(shared):
         (("gii", "raw", "gii_2011_2022_mendeley_panel.csv"), "Economies", {"sep": ";"}),
         (("gii", "raw", "gii_2019_scores_MissFacetious.csv"), "Economy", {}),
         (("itu", "raw", "idi2017_jakobsk_EoC.csv"), "Country", {}),
-        (("wdi", "raw", "worldbank-portal-csv", "API_IT.NET.USER.ZS_DS2_en_csv_v2_2160.csv"),
-         "Country Name", {}),
-        (("wdi", "raw", "worldbank-portal-csv", "API_NY.GDP.PCAP.CD_DS2_en_csv_v2_33610.csv"),
-         "Country Name", {"skiprows": 4}),
+        (
+            ("wdi", "raw", "worldbank-portal-csv", "API_IT.NET.USER.ZS_DS2_en_csv_v2_2160.csv"),
+            "Country Name",
+            {},
+        ),
+        (
+            ("wdi", "raw", "worldbank-portal-csv", "API_NY.GDP.PCAP.CD_DS2_en_csv_v2_33610.csv"),
+            "Country Name",
+            {"skiprows": 4},
+        ),
         (("wdi", "raw", "wdi-bulk-layout-2013", "IC.BUS.NDNS.ZS_WDI.csv"), "Country Name", {}),
         (("wdi", "raw", "datahub-wdi", "sp.pop.totl", "data.csv"), "Country Name", {}),
         (("wdi", "raw", "datahub-wdi", "ic.bus.nreg", "data.csv"), "Country Name", {}),
@@ -594,8 +854,11 @@ def test_every_name_in_shared_sources_resolves(shared, parts, column, kw):
 
 
 def test_gii_single_edition_cp1252(shared):
-    df = _read(shared("data", "gii", "raw", "GII_single_edition_Sadullah4535.csv"),
-               sep=";", encoding="cp1252")
+    df = _read(
+        shared("data", "gii", "raw", "GII_single_edition_Sadullah4535.csv"),
+        sep=";",
+        encoding="cp1252",
+    )
     with pytest.raises(UnknownCountryError) as exc:
         C.to_iso3(df["Country"], include_demo=False)
     assert list(exc.value.unknown) == ["Congo"]
@@ -610,7 +873,9 @@ def test_utf8_file_read_as_cp1252_is_reported_not_repaired(shared):
     unknown = exc.value.unknown
     assert list(unknown) == ["CÃ´te d'Ivoire", "CuraÃ§ao", "SÃ£o TomÃ© and Principe"]
     assert [hints[0][:18] for hints in unknown.values()] == [
-        "Côte d'Ivoire (CIV", "Curaçao (CUW) if t", "São Tomé and Prínc",
+        "Côte d'Ivoire (CIV",
+        "Curaçao (CUW) if t",
+        "São Tomé and Prínc",
     ]
     assert all("re-read as UTF-8" in hints[0] for hints in unknown.values())
 
@@ -629,9 +894,13 @@ def test_tidy_derivatives_agree(shared):
 
 def test_coinr_files(shared):
     asem = _read(shared("data", "coinr-asem", "ASEM_iData.csv"))
-    assert C.to_iso3(asem["uName"], include_demo=False, aliases={"Korea": "KOR"}) == \
-        asem["uCode"].tolist()
+    assert (
+        C.to_iso3(asem["uName"], include_demo=False, aliases={"Korea": "KOR"})
+        == asem["uCode"].tolist()
+    )
     den = _read(shared("data", "coinr-asem", "WorldDenoms.csv"))
     assert C.to_iso3(den["uCode"], include_demo=False) == den["uCode"].tolist()
-    assert C.to_iso3(den["uName"], include_demo=False, aliases={"Congo (the)": "COG"}) == \
-        den["uCode"].tolist()
+    assert (
+        C.to_iso3(den["uName"], include_demo=False, aliases={"Congo (the)": "COG"})
+        == den["uCode"].tolist()
+    )

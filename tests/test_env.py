@@ -42,7 +42,9 @@ def test_environment_yml_matches_pyproject():
     for name, req in pypi.items():
         floor_py = re.sub(r"^[^<>=!~]+", "", req)
         floor_conda = re.sub(r"^[^<>=!~]+", "", conda[name])
-        assert floor_py == floor_conda, f"{name}: pyproject {floor_py!r} vs environment.yml {floor_conda!r}"
+        assert floor_py == floor_conda, (
+            f"{name}: pyproject {floor_py!r} vs environment.yml {floor_conda!r}"
+        )
 
 
 def test_console_script_is_declared():
@@ -51,8 +53,19 @@ def test_console_script_is_declared():
 
 def test_design_card_layout_exists():
     root = config.PROJECT_ROOT
-    for part in ["notebooks", "innolab", "data/raw", "data/processed", "reports", "tests",
-                 "environment.yml", "Makefile", "benchmarks", "pyproject.toml", "README.md"]:
+    for part in [
+        "notebooks",
+        "innolab",
+        "data/raw",
+        "data/processed",
+        "reports",
+        "tests",
+        "environment.yml",
+        "Makefile",
+        "benchmarks",
+        "pyproject.toml",
+        "README.md",
+    ]:
         assert (root / part).exists(), part
 
 

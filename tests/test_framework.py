@@ -24,10 +24,8 @@ def toy(**changes):
             {"code": "P1", "parent": "IDX"},
             {"code": "P2", "parent": "IDX", "weight": 3},
             {"code": "a", "parent": "P1", "direction": 1, "target": 10},
-            {"code": "b", "parent": "P1", "direction": -1, "denominator": "POP",
-             "scale": 1000},
-            {"code": "c", "parent": "P2", "direction": 1, "goalposts": [0, 5],
-             "cap": {"upper": 4}},
+            {"code": "b", "parent": "P1", "direction": -1, "denominator": "POP", "scale": 1000},
+            {"code": "c", "parent": "P2", "direction": 1, "goalposts": [0, 5], "cap": {"upper": 4}},
             {"code": "d", "parent": "P2", "optional": True},
         ],
     }
@@ -64,8 +62,10 @@ def test_toy_structure():
     assert t["a"] == 10 and t[["b", "c", "d"]].isna().all()
     assert fw.goalposts() == {"c": (0.0, 5.0)}
     assert fw.lineage().to_dict("list") == {
-        "Indicator": ["a", "b", "c", "d"], "Pillar": ["P1", "P1", "P2", "P2"],
-        "Index": ["IDX"] * 4}
+        "Indicator": ["a", "b", "c", "d"],
+        "Pillar": ["P1", "P1", "P2", "P2"],
+        "Index": ["IDX"] * 4,
+    }
     assert fw.descendants("IDX") == ["a", "b", "c", "d"]
     assert fw.ancestors("c") == ["P2", "IDX"]
 
@@ -74,8 +74,15 @@ def test_effective_weights_hand_computed():
     fw = Framework.from_mapping(toy())
     eff = fw.effective_weights()
     # P1 = 1/4, P2 = 3/4; a, b = 1/2 of P1; c, d = 1/2 of P2
-    assert eff.to_dict() == {"IDX": 1.0, "P1": 0.25, "P2": 0.75, "a": 0.125, "b": 0.125,
-                             "c": 0.375, "d": 0.375}
+    assert eff.to_dict() == {
+        "IDX": 1.0,
+        "P1": 0.25,
+        "P2": 0.75,
+        "a": 0.125,
+        "b": 0.125,
+        "c": 0.375,
+        "d": 0.375,
+    }
     assert fw.weights()["P2"] == 3.0
 
 
@@ -117,8 +124,18 @@ def test_table_round_trip():
     assert again.nodes == fw.nodes
     assert again.groups == fw.groups and again.denominators == fw.denominators
     table = fw.to_table()
-    assert list(table.columns[:10]) == ["Level", "iCode", "iName", "Direction", "Weight", "Unit",
-                                        "Target", "Denominator", "Parent", "Type"]
+    assert list(table.columns[:10]) == [
+        "Level",
+        "iCode",
+        "iName",
+        "Direction",
+        "Weight",
+        "Unit",
+        "Target",
+        "Denominator",
+        "Parent",
+        "Type",
+    ]
     assert table.set_index("iCode").loc["region", "Type"] == "Group"
 
 
@@ -170,14 +187,21 @@ def test_asem_yaml_equals_coinr_imeta(shared):
     fw = load_framework("asem")
     assert fw.indicators == imeta.indicators
     assert set(fw.nodes) == set(imeta.nodes)
-    assert fw.groups == imeta.groups == ("GDP_group", "GDPpc_group", "Pop_group",
-                                         "EurAsia_group")
+    assert fw.groups == imeta.groups == ("GDP_group", "GDPpc_group", "Pop_group", "EurAsia_group")
     assert fw.denominators == imeta.denominators == ("Area", "Energy", "GDP", "Population")
     assert len(fw.indicators) == 49 and fw.levels == [1, 2, 3, 4]
     assert sum(fw.directions() == -1) == 14
     assert [n.code for n in fw.nodes if n.denominator == "GDP"] == [
-        "Goods", "Services", "FDI", "PRemit", "ForPort", "Research", "Pat", "CultServ",
-        "CultGood"]
+        "Goods",
+        "Services",
+        "FDI",
+        "PRemit",
+        "ForPort",
+        "Research",
+        "Pat",
+        "CultServ",
+        "CultGood",
+    ]
     raw = pd.read_csv(path)
     ind = raw[raw.Type == "Indicator"].set_index("iCode")
     assert (fw.targets()[ind.index] == ind["Target"]).all()  # exact doubles
@@ -188,8 +212,9 @@ def test_asem_lineage_matches_coinr(shared):
     got = load_framework("asem").lineage()
     key = list(ref.columns)
     assert list(got.columns) == key
-    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
-                                  ref.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        got.sort_values(key).reset_index(drop=True), ref.sort_values(key).reset_index(drop=True)
+    )
 
 
 # --- loading errors ----------------------------------------------------------------------------
@@ -247,7 +272,8 @@ def test_duplicate_code():
 def test_cycle():
     doc = with_nodes(
         {"code": "IDX"},
-        {"code": "X", "parent": "Y"}, {"code": "Y", "parent": "X"},
+        {"code": "X", "parent": "Y"},
+        {"code": "Y", "parent": "X"},
         {"code": "a", "parent": "X", "direction": 1},
         {"code": "b", "parent": "IDX", "direction": 1},
     )
@@ -297,11 +323,23 @@ def test_more_than_one_root():
 
 def test_undeclared_denominator_and_bad_rules():
     doc = toy()
-    doc["nodes"][3].update(denominator="GDP", transform="cube", goalposts=[5, 1],
-                           cap={"upper": "x"}, mean_years=0, scale=-2)
+    doc["nodes"][3].update(
+        denominator="GDP",
+        transform="cube",
+        goalposts=[5, 1],
+        cap={"upper": "x"},
+        mean_years=0,
+        scale=-2,
+    )
     probs = problems_of(doc)
-    for start in ("a: denominator 'GDP'", "a: unknown transform 'cube'", "a: goalposts need",
-                  "a: cap must be", "a: mean_years", "a: scale"):
+    for start in (
+        "a: denominator 'GDP'",
+        "a: unknown transform 'cube'",
+        "a: goalposts need",
+        "a: cap must be",
+        "a: mean_years",
+        "a: scale",
+    ):
         assert any(p.startswith(start) for p in probs), start
 
 
@@ -348,9 +386,15 @@ def test_several_problems_reported_at_once():
     probs = info.value.problems
     text = str(info.value)
     assert len(probs) >= 6
-    for needle in ("duplicate code(s): a", "more than one root", "b: unknown parent 'NOPE'",
-                   "P2: aggregate without children", "a: direction must be", "a: weight must",
-                   "c: weight must be a number > 0 (found non-numeric 'x')"):
+    for needle in (
+        "duplicate code(s): a",
+        "more than one root",
+        "b: unknown parent 'NOPE'",
+        "P2: aggregate without children",
+        "a: direction must be",
+        "a: weight must",
+        "c: weight must be a number > 0 (found non-numeric 'x')",
+    ):
         assert needle in text, needle
     assert text.count("\n  - ") == len(probs)
 

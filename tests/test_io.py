@@ -63,7 +63,9 @@ def test_provenance_sidecar(tmp_path):
     assert json.loads(side.read_text())["innolab_version"]
 
 
-@pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "a/b", "a\\b", "x\x00y", "..", ".hidden", "x" * 200, ""])
+@pytest.mark.parametrize(
+    "bad", ["../x", "/etc/passwd", "a/b", "a\\b", "x\x00y", "..", ".hidden", "x" * 200, ""]
+)
 def test_safe_name_rejects_path_tricks(bad):
     with pytest.raises(ParameterError):
         safe_name(bad, what="iso3")

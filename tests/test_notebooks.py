@@ -17,11 +17,30 @@ NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.rglob("*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
 TEMPLATES = [p for p in NOTEBOOKS if p.parent == config.TEMPLATES_DIR]
 # figures each notebook must show on the demo data (country XAF has expert ratings)
-MIN_FIGURES = {"country_profile": 6, "regional_comparison": 3, "methodology_audit": 1,
-               "0.1-data-coverage": 1, "0.2-indicator-explorer": 1}
-WRITE_METHODS = {"to_csv", "to_parquet", "to_excel", "to_pickle", "to_json", "to_html",
-                 "to_feather", "to_hdf", "to_sql", "savefig", "write_text", "write_bytes",
-                 "write_image", "dump", "imsave"}
+MIN_FIGURES = {
+    "country_profile": 6,
+    "regional_comparison": 3,
+    "methodology_audit": 1,
+    "0.1-data-coverage": 1,
+    "0.2-indicator-explorer": 1,
+}
+WRITE_METHODS = {
+    "to_csv",
+    "to_parquet",
+    "to_excel",
+    "to_pickle",
+    "to_json",
+    "to_html",
+    "to_feather",
+    "to_hdf",
+    "to_sql",
+    "savefig",
+    "write_text",
+    "write_bytes",
+    "write_image",
+    "dump",
+    "imsave",
+}
 
 
 def _rel(p: Path) -> str:
@@ -43,16 +62,22 @@ def thin_violations(source: str) -> list[str]:
                 problems.append(f"line {node.lineno}: writes a file ({f.attr})")
             if isinstance(f, ast.Name) and f.id == "open":
                 modes = node.args[1:2] + [k.value for k in node.keywords if k.arg == "mode"]
-                if any(not isinstance(m, ast.Constant) or set(str(m.value)) & set("wax+")
-                       for m in modes):
+                if any(
+                    not isinstance(m, ast.Constant) or set(str(m.value)) & set("wax+")
+                    for m in modes
+                ):
                     problems.append(f"line {node.lineno}: opens a file for writing")
     return problems
 
 
 def test_there_are_notebooks():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"country_profile", "regional_comparison", "methodology_audit",
-            "0.1-data-coverage"} <= names
+    assert {
+        "country_profile",
+        "regional_comparison",
+        "methodology_audit",
+        "0.1-data-coverage",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_rel)
@@ -68,8 +93,9 @@ def test_committed_clean(path):
         assert c.execution_count is None, f"execution count in cell {c.id}"
     # the parameters cell holds literal defaults only
     for stmt in ast.parse(code[0].source).body:
-        assert isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant), \
+        assert isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant), (
             f"parameters cell: {ast.unparse(stmt)}"
+        )
     assert any(c.cell_type == "markdown" and c.source.startswith("# ") for c in nb.cells)
 
 
@@ -86,16 +112,19 @@ def test_thin(path):
     assert "innolab" in text
 
 
-@pytest.mark.parametrize("source, expect", [
-    ("def f():\n    pass", "defines 'f'"),
-    ("class A:\n    pass", "defines 'A'"),
-    ("for iso3 in codes:\n    study(iso3)", "loop"),
-    ("[study(c) for c in codes]", "loop"),
-    ("df.to_csv('x.csv')", "writes a file (to_csv)"),
-    ("fig.savefig('x.png')", "writes a file (savefig)"),
-    ("open('x.txt', 'w')", "opens a file for writing"),
-    ("open('x.txt', mode='a')", "opens a file for writing"),
-])
+@pytest.mark.parametrize(
+    "source, expect",
+    [
+        ("def f():\n    pass", "defines 'f'"),
+        ("class A:\n    pass", "defines 'A'"),
+        ("for iso3 in codes:\n    study(iso3)", "loop"),
+        ("[study(c) for c in codes]", "loop"),
+        ("df.to_csv('x.csv')", "writes a file (to_csv)"),
+        ("fig.savefig('x.png')", "writes a file (savefig)"),
+        ("open('x.txt', 'w')", "opens a file for writing"),
+        ("open('x.txt', mode='a')", "opens a file for writing"),
+    ],
+)
 def test_thin_check_catches_violations(source, expect):
     assert any(expect in p for p in thin_violations(source))
     assert thin_violations("study = country_study(iso3)\nopen('x.txt')") == []
@@ -118,15 +147,25 @@ def executed(processed, tmp_path_factory):
     out = tmp_path_factory.mktemp("executed")
     params = {
         "country_profile": {"iso3": "XAF", "year": 2023, "data": str(processed)},
-        "regional_comparison": {"grouping": "income_group", "year": 2023,
-                                "data": str(processed)},
+        "regional_comparison": {"grouping": "income_group", "year": 2023, "data": str(processed)},
         "methodology_audit": {"year": 2023, "data": str(processed)},
         "0.1-data-coverage": {"data": str(processed)},
     }
-    tasks = [Task(name=p.stem, params=params.get(p.stem, {"data": str(processed)}),
-                  template=p) for p in NOTEBOOKS]
-    summary = run_batch(NOTEBOOKS[0], tasks, out, jobs=2, progress=False, validate=None,
-                        html=False, timeout=120, preload=(*DEFAULT_PRELOAD, *STUDY_PRELOAD))
+    tasks = [
+        Task(name=p.stem, params=params.get(p.stem, {"data": str(processed)}), template=p)
+        for p in NOTEBOOKS
+    ]
+    summary = run_batch(
+        NOTEBOOKS[0],
+        tasks,
+        out,
+        jobs=2,
+        progress=False,
+        validate=None,
+        html=False,
+        timeout=120,
+        preload=(*DEFAULT_PRELOAD, *STUDY_PRELOAD),
+    )
     return summary, out
 
 
@@ -153,16 +192,41 @@ def test_executes_on_demo_data(path, executed):
 def test_reports_command_end_to_end(processed, tmp_path):
     from innolab.cli import main
 
-    rc = main(["reports", "--data", str(processed), "--out", str(tmp_path), "--countries",
-               "XAA", "--no-regional", "--no-progress"])
+    rc = main(
+        [
+            "reports",
+            "--data",
+            str(processed),
+            "--out",
+            str(tmp_path),
+            "--countries",
+            "XAA",
+            "--no-regional",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / "countries" / "XAA.html").is_file()
     index = (tmp_path / "index.html").read_text()
     assert 'href="countries/XAA.html"' in index and "Republic of Aldoria" in index
     assert (processed / "scores_digital_innovation_2023.csv").is_file()
     assert (processed / "scores_digital_innovation_2023.provenance.json").is_file()
-    assert main(["reports", "--data", str(processed), "--out", str(tmp_path), "--countries",
-                 "XZZ", "--no-regional", "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "reports",
+                "--data",
+                str(processed),
+                "--out",
+                str(tmp_path),
+                "--countries",
+                "XZZ",
+                "--no-regional",
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -185,8 +249,22 @@ def test_published_reports_render_in_headless_chromium(processed, tmp_path):
         if os.environ.get("CI") == "true":
             pytest.fail("CI must have headless Chromium (.ci/run installs it)")
         pytest.skip("headless Chromium not installed")
-    assert main(["reports", "--data", str(processed), "--out", str(tmp_path), "--countries",
-                 "XAA,XCG", "--no-regional", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "reports",
+                "--data",
+                str(processed),
+                "--out",
+                str(tmp_path),
+                "--countries",
+                "XAA,XCG",
+                "--no-regional",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     index = tmp_path / "index.html"
     profile = tmp_path / "countries" / "XAA.html"
 
@@ -206,16 +284,33 @@ def test_published_reports_render_in_headless_chromium(processed, tmp_path):
     for page in (index, profile):
         shot = tmp_path / f"{page.stem}.png"
         run = subprocess.run(
-            [chromium, *publish.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chrome'}",
-             "--enable-logging=stderr", "--v=0", "--window-size=1200,2000",
-             f"--screenshot={shot}", page.as_uri()],
-            capture_output=True, text=True, timeout=120,
+            [
+                chromium,
+                *publish.CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'chrome'}",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1200,2000",
+                f"--screenshot={shot}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert shot.is_file() and shot.stat().st_size > 20_000, run.stderr[-2000:]
         console = [ln for ln in run.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
         assert not console, console
         dom = subprocess.run(
-            [chromium, *publish.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chrome'}",
-             "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+            [
+                chromium,
+                *publish.CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'chrome'}",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         ).stdout
         assert "</html>" in dom and "Traceback" not in dom

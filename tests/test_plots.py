@@ -89,8 +89,12 @@ def pillar_table(changes=None):
             "frontier": [85.0, 70.0, 75.0, 80.0],
             "q05": [55.0, 30.0, 66.0, 12.0],
             "q95": [70.0, 44.0, 79.0, 27.0],
-            "name": ["Infrastructure & connectivity", "Human capital & research",
-                     "Finance & investment", "Market & business environment"],
+            "name": [
+                "Infrastructure & connectivity",
+                "Human capital & research",
+                "Finance & investment",
+                "Market & business environment",
+            ],
         },
         index=PILLARS,
     )
@@ -111,7 +115,10 @@ def test_radar_draws_country_peer_and_frontier_closed_outlines():
     assert frontier.get_ydata().tolist() == [85.0, 70.0, 75.0, 80.0, 85.0]
     np.testing.assert_allclose(country.get_xdata(), [0, np.pi / 2, np.pi, 3 * np.pi / 2, 0])
     assert [x.get_text() for x in ax.get_legend().get_texts()] == [
-        "Kenya", "Peer median", "Frontier"]
+        "Kenya",
+        "Peer median",
+        "Frontier",
+    ]
     assert "Score (0\u2013100)" in ax.get_legend().get_title().get_text()
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0] == "Infrastructure &\nconnectivity"
@@ -176,8 +183,14 @@ def test_bars_widths_intervals_bands_and_peer_markers():
 
 
 def test_bars_missing_score_is_labelled_not_zero_and_gets_no_interval():
-    t = pillar_table({("human", "score"): NAN, ("human", "q05"): NAN, ("human", "q95"): NAN,
-                        ("market", "q05"): NAN})
+    t = pillar_table(
+        {
+            ("human", "score"): NAN,
+            ("human", "q05"): NAN,
+            ("human", "q95"): NAN,
+            ("market", "q05"): NAN,
+        }
+    )
     ax = plot_pillar_bars(t[["score", "q05", "q95"]], bands=False)
     assert [float(b.get_width()) for b in ax.containers[0]] == [62.0, 0.0, 71.0, 20.0]
     assert _texts(ax).count("no data") == 1
@@ -210,11 +223,21 @@ def sw_table():
             "flag": ["weakness", "strength", None, "strength", "weakness"],
             "percentile": [12.5, 92.0, 60.0, 44.0, 30.0],
             "rank": [99, 8, 45, 63, 80],
-            "name": ["Researchers in R&D (per million people)", "Internet users (%)",
-                     "Trade (% of GDP)", "New business density", "Patents"],
+            "name": [
+                "Researchers in R&D (per million people)",
+                "Internet users (%)",
+                "Trade (% of GDP)",
+                "New business density",
+                "Patents",
+            ],
         },
-        index=["SP.POP.SCIE.RD.P6", "IT.NET.USER.ZS", "NE.TRD.GNFS.ZS", "IC.BUS.NDNS.ZS",
-               "IP.PAT.RESD"],
+        index=[
+            "SP.POP.SCIE.RD.P6",
+            "IT.NET.USER.ZS",
+            "NE.TRD.GNFS.ZS",
+            "IC.BUS.NDNS.ZS",
+            "IP.PAT.RESD",
+        ],
     )
 
 
@@ -223,20 +246,32 @@ def test_strengths_weaknesses_diverge_from_the_median_in_flag_order():
     _labelled(ax, xunit="Percentile rank", yunit="Indicator")
     bars = _bars(ax.containers[0])
     assert [(float(b.get_x()), float(b.get_x() + b.get_width())) for b in bars] == [
-        (50.0, 92.0), (50.0, 44.0), (50.0, 30.0), (50.0, 12.5)]
+        (50.0, 92.0),
+        (50.0, 44.0),
+        (50.0, 30.0),
+        (50.0, 12.5),
+    ]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "Internet users (%)", "New business density", "Patents",
-        "Researchers in R&D (per million\npeople)"]
+        "Internet users (%)",
+        "New business density",
+        "Patents",
+        "Researchers in R&D (per million\npeople)",
+    ]
     colours = [b.get_facecolor() for b in bars]
     assert colours == [to_rgba(PALETTE["strength"])] * 2 + [to_rgba(PALETTE["weakness"])] * 2
-    assert _texts(ax, "value-label") == ["92 (rank 8/113)", "44 (rank 63/113)",
-                                         "30 (rank 80/113)", "12 (rank 99/113)"]
+    assert _texts(ax, "value-label") == [
+        "92 (rank 8/113)",
+        "44 (rank 63/113)",
+        "30 (rank 80/113)",
+        "12 (rank 99/113)",
+    ]
     _close(ax)
 
 
 def test_strengths_weaknesses_from_ranks_and_missing_percentile():
-    t = pd.DataFrame({"flag": ["strength", "weakness", "weakness"], "rank": [1, 6, NAN]},
-                     index=["a", "b", "c"])
+    t = pd.DataFrame(
+        {"flag": ["strength", "weakness", "weakness"], "rank": [1, 6, NAN]}, index=["a", "b", "c"]
+    )
     ax = plot_strengths_weaknesses(t, n_units=11)
     ends = [float(b.get_x() + b.get_width()) for b in ax.containers[0]]
     assert ends == [100.0, 50.0, 50.0]  # rank 1/11 -> 100, rank 6/11 -> 50, missing -> no bar
@@ -264,8 +299,14 @@ def test_strengths_weaknesses_bad_inputs():
 
 # ----------------------------------------------------------------------------- gaps
 def gap_table():
-    return pd.DataFrame({"peer_median": [12.0, -6.5, NAN], "peer_best": [-3.0, -20.0, -8.0],
-                         "frontier": [-22.5, -31.0, -40.0]}, index=["infra", "human", "finance"])
+    return pd.DataFrame(
+        {
+            "peer_median": [12.0, -6.5, NAN],
+            "peer_best": [-3.0, -20.0, -8.0],
+            "frontier": [-22.5, -31.0, -40.0],
+        },
+        index=["infra", "human", "finance"],
+    )
 
 
 def test_gaps_one_container_per_reference_coloured_by_sign():
@@ -303,8 +344,13 @@ def test_gaps_selected_reference_and_bad_inputs():
 # ----------------------------------------------------------------------------- rank intervals
 def rank_table():
     return pd.DataFrame(
-        {"nominal": [3, 1, 2, NAN, 4], "q05": [2, 1, 1, NAN, 2], "q95": [4, 2, 4, NAN, NAN],
-         "median": [3, 1, 2, NAN, 4], "name": ["Kenya", "Rwanda", "Uganda", "Somalia", "Chad"]},
+        {
+            "nominal": [3, 1, 2, NAN, 4],
+            "q05": [2, 1, 1, NAN, 2],
+            "q95": [4, 2, 4, NAN, NAN],
+            "median": [3, 1, 2, NAN, 4],
+            "name": ["Kenya", "Rwanda", "Uganda", "Somalia", "Chad"],
+        },
         index=["KEN", "RWA", "UGA", "SOM", "TCD"],
     )
 
@@ -315,7 +361,10 @@ def test_rank_intervals_sorted_with_highlighted_country():
     assert "n = 4" in ax.get_xlabel()
     intervals, points = ax.collections[0], ax.collections[1]
     assert [[tuple(p) for p in s] for s in intervals.get_segments()] == [
-        [(1, 1), (1, 2)], [(2, 1), (2, 4)], [(3, 2), (3, 4)]]  # TCD has no interval
+        [(1, 1), (1, 2)],
+        [(2, 1), (2, 4)],
+        [(3, 2), (3, 4)],
+    ]  # TCD has no interval
     assert points.get_offsets().tolist() == [[1, 1], [2, 2], [3, 3], [4, 4]]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["RWA", "UGA", "KEN", "TCD"]
     hl = [c for c in ax.collections if c.get_gid() == "highlight-KEN"][0]
@@ -329,8 +378,14 @@ def test_rank_intervals_sorted_with_highlighted_country():
 
 def test_rank_intervals_many_units_have_no_per_unit_ticks_and_bad_inputs():
     n = 60
-    r = pd.DataFrame({"nominal": np.arange(1, n + 1), "q05": np.arange(1, n + 1),
-                      "q95": np.arange(1, n + 1) + 3}, index=[f"U{i:02d}" for i in range(n)])
+    r = pd.DataFrame(
+        {
+            "nominal": np.arange(1, n + 1),
+            "q05": np.arange(1, n + 1),
+            "q95": np.arange(1, n + 1) + 3,
+        },
+        index=[f"U{i:02d}" for i in range(n)],
+    )
     ax = plot_rank_intervals(r, country="U10")
     assert len(ax.get_xticks()) < 15
     assert len(ax.collections[0].get_segments()) == n
@@ -360,7 +415,11 @@ def test_index_vs_gdp_fit_labels_and_country():
     _labelled(ax, xunit="log scale", yunit="(0\u2013100)")
     assert ax.get_xscale() == "log" and "GDP per capita" in ax.get_xlabel()
     assert ax.collections[0].get_offsets().tolist() == [
-        [1e3, 20.0], [1e4, 40.0], [1e5, 60.0], [1e4, 30.0]]  # EEE (no score) not drawn
+        [1e3, 20.0],
+        [1e4, 40.0],
+        [1e5, 60.0],
+        [1e4, 30.0],
+    ]  # EEE (no score) not drawn
     line = ax.lines[0]
     x, y = line.get_xdata(), line.get_ydata()
     np.testing.assert_allclose(y, -42.5 + 20.0 * np.log10(x))
@@ -374,8 +433,7 @@ def test_index_vs_gdp_fit_labels_and_country():
 
 
 def test_index_vs_gdp_given_fit_and_bad_inputs():
-    ax = plot_index_vs_gdp(gdp_table(), fit=(0.0, 10.0), n_label=0,
-                           labels={"AAA": "Alpha"})
+    ax = plot_index_vs_gdp(gdp_table(), fit=(0.0, 10.0), n_label=0, labels={"AAA": "Alpha"})
     line = ax.lines[0]
     np.testing.assert_allclose(line.get_ydata(), 10.0 * np.log10(line.get_xdata()))
     assert _texts(ax, "unit-label") == []
@@ -393,22 +451,28 @@ def test_index_vs_gdp_given_fit_and_bad_inputs():
 # ----------------------------------------------------------------------------- groups
 def group_table():
     return pd.DataFrame(
-        {"group": ["AFR", "AFR", "AFR", "EUR", "EUR", None, "ASP"],
-         "score": [20.0, 30.0, NAN, 70.0, 80.0, 50.0, 45.0]},
+        {
+            "group": ["AFR", "AFR", "AFR", "EUR", "EUR", None, "ASP"],
+            "score": [20.0, 30.0, NAN, 70.0, 80.0, 50.0, 45.0],
+        },
         index=["KEN", "RWA", "SOM", "FRA", "DEU", "XKX", "IND"],
     )
 
 
 def test_group_distributions_points_boxes_and_country():
-    ax = plot_group_distributions(group_table(), country="RWA",
-                                  group_labels={"AFR": "Africa", "EUR": "Europe"})
+    ax = plot_group_distributions(
+        group_table(), country="RWA", group_labels={"AFR": "Africa", "EUR": "Europe"}
+    )
     _labelled(ax, xunit="Group", yunit="Score (0\u2013100)")
     pts = ax.collections[0].get_offsets()
     # order by median: EUR (75), ASP (45), AFR (25); SOM (NaN) and XKX (no group) not drawn
     assert pts[:, 1].tolist() == [70.0, 80.0, 45.0, 20.0, 30.0]
     assert np.all(np.abs(pts[:, 0] - np.array([0, 0, 1, 2, 2])) <= 0.18)
     assert [t.get_text() for t in ax.get_xticklabels()] == [
-        "Europe\nn = 2", "ASP\nn = 1", "Africa\nn = 2, 1 missing"]
+        "Europe\nn = 2",
+        "ASP\nn = 1",
+        "Africa\nn = 2, 1 missing",
+    ]
     hl = [c for c in ax.collections if c.get_gid() == "highlight-RWA"][0]
     assert hl.get_offsets().tolist() == [[2.0, 30.0]]
     assert any("1 unit without a group" in s for s in _texts(ax))
@@ -438,8 +502,14 @@ def test_group_distributions_order_and_bad_inputs():
 
 # ----------------------------------------------------------------------------- heatmap
 def test_pillar_heatmap_values_missing_cells_and_labels():
-    s = pd.DataFrame({"infra": [80.0, 35.0, 5.0], "human": [NAN, 52.0, 99.0],
-                      "name": ["Europe", "Africa", "Asia"]}, index=["EUR", "AFR", "ASP"])
+    s = pd.DataFrame(
+        {
+            "infra": [80.0, 35.0, 5.0],
+            "human": [NAN, 52.0, 99.0],
+            "name": ["Europe", "Africa", "Asia"],
+        },
+        index=["EUR", "AFR", "ASP"],
+    )
     ax = plot_pillar_heatmap(s, labels={"infra": "Infrastructure & connectivity"})
     _labelled(ax, xunit="0\u2013100")
     img = ax.images[0].get_array()
@@ -471,9 +541,13 @@ def test_pillar_heatmap_bad_inputs():
 # ----------------------------------------------------------------------------- trends
 def trend_table():
     return pd.DataFrame(
-        {"value": [40.0, 41.5, NAN, 44.0], "group_median": [38.0, 39.0, 39.5, 40.0],
-         "group_q25": [30.0, 31.0, 31.0, 32.0], "group_q75": [46.0, 47.0, 47.0, 48.0],
-         "data_year": [2018, 2018, NAN, 2021]},
+        {
+            "value": [40.0, 41.5, NAN, 44.0],
+            "group_median": [38.0, 39.0, 39.5, 40.0],
+            "group_q25": [30.0, 31.0, 31.0, 32.0],
+            "group_q75": [46.0, 47.0, 47.0, 48.0],
+            "data_year": [2018, 2018, NAN, 2021],
+        },
         index=[2018, 2019, 2020, 2021],
     )
 
@@ -486,8 +560,11 @@ def test_trends_lines_and_hollow_markers_for_older_data_years():
     y = line.get_ydata()
     assert y[:2].tolist() == [40.0, 41.5] and np.isnan(y[2]) and y[3] == 44.0
     assert ax.lines[1].get_ydata().tolist() == [38.0, 39.0, 39.5, 40.0]
-    filled, hollow = [c for c in ax.collections if c.get_offsets().shape[1] == 2
-                      and len(c.get_offsets()) and c.get_gid() is None][-2:]
+    filled, hollow = [
+        c
+        for c in ax.collections
+        if c.get_offsets().shape[1] == 2 and len(c.get_offsets()) and c.get_gid() is None
+    ][-2:]
     assert filled.get_offsets().tolist() == [[2018, 40.0], [2021, 44.0]]
     assert hollow.get_offsets().tolist() == [[2019, 41.5]]
     assert tuple(hollow.get_facecolor()[0]) == to_rgba("white")
@@ -520,11 +597,17 @@ def test_trends_rank_axis_is_inverted_and_bad_inputs():
 # ----------------------------------------------------------------------------- rating grid
 def ratings_long():
     return pd.DataFrame(
-        {"iso3": ["KEN", "KEN", "KEN", "RWA"],
-         "stakeholder": ["academia", "financing", "public_sector", "academia"],
-         "enabler": ["talent_champions", "capital_resources", "policy_regulation",
-                     "vision_strategy"],
-         "rating": [4.0, 2.5, 1.0, 3.0]}
+        {
+            "iso3": ["KEN", "KEN", "KEN", "RWA"],
+            "stakeholder": ["academia", "financing", "public_sector", "academia"],
+            "enabler": [
+                "talent_champions",
+                "capital_resources",
+                "policy_regulation",
+                "vision_strategy",
+            ],
+            "rating": [4.0, 2.5, 1.0, 3.0],
+        }
     )
 
 
@@ -540,7 +623,8 @@ def test_rating_grid_long_input_full_grid_with_missing_cells():
     assert _texts(ax, "cell-value") == ["4.0", "2.5", "1.0"]
     assert len([p for p in ax.patches if p.get_gid() == "cell-missing"]) == 39
     assert [t.get_text() for t in ax.get_yticklabels()][2] == (
-        "Entrepreneurship\nsupport organisations")
+        "Entrepreneurship\nsupport organisations"
+    )
     assert ax.get_xticklabels()[0].get_text() == "Vision &\nStrategy"
     cbar = [a for a in ax.figure.axes if a is not ax][0]
     assert "hatched = no rating (39 of 42 cells)" in cbar.get_xlabel()
@@ -549,12 +633,15 @@ def test_rating_grid_long_input_full_grid_with_missing_cells():
 
 
 def test_rating_grid_wide_input_matches_long_input():
-    wide = pd.DataFrame({"talent_champions": [4.0, NAN], "capital_resources": [NAN, 2.5]},
-                        index=["academia", "financing"])
+    wide = pd.DataFrame(
+        {"talent_champions": [4.0, NAN], "capital_resources": [NAN, 2.5]},
+        index=["academia", "financing"],
+    )
     a1 = plot_rating_grid(wide)
     a2 = plot_rating_grid(ratings_long().iloc[:2].drop(columns="iso3"))
-    np.testing.assert_array_equal(a1.images[0].get_array().filled(np.nan),
-                                  a2.images[0].get_array().filled(np.nan))
+    np.testing.assert_array_equal(
+        a1.images[0].get_array().filled(np.nan), a2.images[0].get_array().filled(np.nan)
+    )
     _close(a1)
     _close(a2)
 
@@ -589,7 +676,9 @@ def test_no_global_style_change_on_import_or_plot():
     assert dict(mpl.rcParams) == before
     # the style was in force while drawing
     assert ax.title.get_fontweight() == "bold" and ax.figure.get_size_inches().tolist() == [
-        8.0, 4.5]
+        8.0,
+        4.5,
+    ]
     assert ax.get_yticklabels()[0].get_fontsize() == STYLE["ytick.labelsize"]
     _close(ax)
 
@@ -604,8 +693,16 @@ def test_apply_style_and_plot_style():
 
 
 def test_palette_is_okabe_ito_or_grey():
-    for role in ("country", "peer", "frontier", "positive", "negative", "strength",
-                 "weakness", "highlight"):
+    for role in (
+        "country",
+        "peer",
+        "frontier",
+        "positive",
+        "negative",
+        "strength",
+        "weakness",
+        "highlight",
+    ):
         assert PALETTE[role] in OKABE_ITO, role
     assert PALETTE["positive"] != PALETTE["negative"]
     assert len({PALETTE["country"], PALETTE["peer"], PALETTE["frontier"]}) == 3
@@ -616,8 +713,12 @@ def test_palette_is_okabe_ito_or_grey():
     [
         ("Finance & investment", 30, 2, "Finance & investment"),
         ("Infrastructure & connectivity", 16, 2, "Infrastructure &\nconnectivity"),
-        ("Account ownership at a financial institution or with a mobile-money-service provider",
-         20, 2, "Account ownership at\na financial…"),
+        (
+            "Account ownership at a financial institution or with a mobile-money-service provider",
+            20,
+            2,
+            "Account ownership at\na financial…",
+        ),
         ("X" * 50, 10, 1, "XXXXXXXXX…"),
         ("  spaced   out  ", 20, 1, "spaced out"),
     ],
@@ -638,9 +739,12 @@ def _all_figures():
     yield "ranks", plot_rank_intervals(rank_table(), country="KEN")
     yield "gdp", plot_index_vs_gdp(gdp_table(), country="DDD")
     yield "groups", plot_group_distributions(group_table(), country="KEN")
-    yield "heatmap", plot_pillar_heatmap(pd.DataFrame(rng.uniform(0, 100, (5, 4)),
-                                                      columns=PILLARS,
-                                                      index=list("ABCDE")))
+    yield (
+        "heatmap",
+        plot_pillar_heatmap(
+            pd.DataFrame(rng.uniform(0, 100, (5, 4)), columns=PILLARS, index=list("ABCDE"))
+        ),
+    )
     yield "trends", plot_trends(trend_table())
     yield "grid", plot_rating_grid(ratings_long(), iso3="KEN")
 
@@ -670,8 +774,10 @@ scores_st = st.lists(st.one_of(st.floats(0, 100), st.just(NAN)), min_size=3, max
 @settings(max_examples=15, deadline=None)
 @given(scores_st)
 def test_property_bars_and_radar_show_each_finite_score_and_never_a_missing_one(scores):
-    t = pd.DataFrame({"score": scores, "peer_median": [50.0] * len(scores)},
-                     index=[f"p{i}" for i in range(len(scores))])
+    t = pd.DataFrame(
+        {"score": scores, "peer_median": [50.0] * len(scores)},
+        index=[f"p{i}" for i in range(len(scores))],
+    )
     s = np.asarray(scores, dtype=float)
     ax = plot_pillar_bars(t, bands=False)
     widths = np.array([float(b.get_width()) for b in ax.containers[0]])

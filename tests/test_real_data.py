@@ -22,10 +22,14 @@ YEAR = 2023
 
 @pytest.fixture(scope="module")
 def wdi():
-    tidy = pd.read_csv(shared_path("data", "wdi", "tidy", "wdi_tidy.csv"),
-                       keep_default_na=False, na_values=[""])
-    meta = pd.read_csv(shared_path("data", "wdi", "tidy", "country_metadata.csv"),
-                       keep_default_na=False, na_values=[""])
+    tidy = pd.read_csv(
+        shared_path("data", "wdi", "tidy", "wdi_tidy.csv"), keep_default_na=False, na_values=[""]
+    )
+    meta = pd.read_csv(
+        shared_path("data", "wdi", "tidy", "country_metadata.csv"),
+        keep_default_na=False,
+        na_values=[""],
+    )
     tidy = tidy.rename(columns={"indicator_code": "indicator"})
     economies = meta.loc[meta["is_aggregate"] == 0, "iso3"].tolist()
     return tidy, economies
@@ -49,11 +53,13 @@ def test_default_framework_ranks_at_least_150_economies(real_build, wdi, capsys)
     assert scores.between(0, 100).all()
     dropped = b.audit.query("action == 'indicator_removed'")["code"].tolist()
     with capsys.disabled():
-        print(f"\nWDI snapshot, reference year {YEAR} (window {b.framework.data_window} years): "
-              f"{len(ranked)} of {len(economies)} economies ranked; "
-              f"{len(b.missing)} framework indicators missing from the snapshot: "
-              f"{', '.join(b.missing)}; below 66% coverage (screened out): "
-              f"{', '.join(dropped) or 'none'}")
+        print(
+            f"\nWDI snapshot, reference year {YEAR} (window {b.framework.data_window} years): "
+            f"{len(ranked)} of {len(economies)} economies ranked; "
+            f"{len(b.missing)} framework indicators missing from the snapshot: "
+            f"{', '.join(b.missing)}; below 66% coverage (screened out): "
+            f"{', '.join(dropped) or 'none'}"
+        )
     # an indicator screened out is absent from the scores but listed in the audit
     for code in dropped:
         assert code in b.raw.columns and code not in b.scores.columns

@@ -27,8 +27,13 @@ COINR_DEFAULT = {
     "denominate": {},
     "impute": {"method": "group_mean", "group": "EurAsia_group"},
     "screen": {"min_coverage": 0.9, "by": "unit"},
-    "treat": {"method": "winsorise", "max_points": 5, "skew": 2.0, "kurtosis": 3.5,
-              "fallback": "log"},
+    "treat": {
+        "method": "winsorise",
+        "max_points": 5,
+        "skew": 2.0,
+        "kurtosis": 3.5,
+        "fallback": "log",
+    },
     "normalise": {"method": "minmax", "lower": 0, "upper": 100},
     "aggregate": {"method": "arithmetic"},
 }
@@ -70,15 +75,23 @@ def assert_frame_close(got: pd.DataFrame, want: pd.DataFrame, *, what: str) -> N
     bad = np.argwhere(~ok)
     assert not bad.size, (
         f"{what}: {len(bad)} cells differ, e.g. {got.index[bad[0][0]]}/{got.columns[bad[0][1]]}"
-        f" {g[tuple(bad[0])]!r} vs {w[tuple(bad[0])]!r}")
+        f" {g[tuple(bad[0])]!r} vs {w[tuple(bad[0])]!r}"
+    )
 
 
 # --- the default build, stage by stage ---------------------------------------------------------
-@pytest.mark.parametrize("table, name", [
-    ("raw", "Raw"), ("denominated", "Denominated"), ("imputed", "Imputed"),
-    ("screened", "Screened"), ("treated", "Treated"), ("normalised", "Normalised"),
-    ("aggregated", "scores_all_levels"),
-])
+@pytest.mark.parametrize(
+    "table, name",
+    [
+        ("raw", "Raw"),
+        ("denominated", "Denominated"),
+        ("imputed", "Imputed"),
+        ("screened", "Screened"),
+        ("treated", "Treated"),
+        ("normalised", "Normalised"),
+        ("aggregated", "scores_all_levels"),
+    ],
+)
 def test_stage_tables(default, table, name):
     assert_frame_close(default.table(table), ref_wide(name), what=name)
 
@@ -98,17 +111,26 @@ def test_results_table(default):
     got = got.loc[want.index]
     assert (got["Rank"].to_numpy() == want["Rank"].to_numpy()).all()
     # this file is rounded to 8 decimals
-    np.testing.assert_allclose(got.drop(columns="Rank").to_numpy(dtype=float),
-                               want.drop(columns="Rank").to_numpy(dtype=float), rtol=0, atol=5e-9)
+    np.testing.assert_allclose(
+        got.drop(columns="Rank").to_numpy(dtype=float),
+        want.drop(columns="Rank").to_numpy(dtype=float),
+        rtol=0,
+        atol=5e-9,
+    )
 
 
 def test_treatment_details(default):
     want = ref("treatment_details").set_index("iCode")
     got = default.details["treat"].set_index("code")
-    cols = {"check_SkewKurt0.Pass": "pass0", "check_SkewKurt0.Skew": "skew0",
-            "check_SkewKurt0.Kurt": "kurt0", "winsorise.nwin": "nwin",
-            "check_SkewKurt1.Pass": "pass1", "check_SkewKurt1.Skew": "skew1",
-            "check_SkewKurt1.Kurt": "kurt1"}
+    cols = {
+        "check_SkewKurt0.Pass": "pass0",
+        "check_SkewKurt0.Skew": "skew0",
+        "check_SkewKurt0.Kurt": "kurt0",
+        "winsorise.nwin": "nwin",
+        "check_SkewKurt1.Pass": "pass1",
+        "check_SkewKurt1.Skew": "skew1",
+        "check_SkewKurt1.Kurt": "kurt1",
+    }
     assert list(got.index) == list(want.index)
     for c_ref, c_got in cols.items():
         w, g = want[c_ref], got[c_got]
@@ -117,8 +139,9 @@ def test_treatment_details(default):
         if w.dtype == bool or c_ref.endswith(".Pass"):
             assert (w[m].astype(bool).to_numpy() == g[m].astype(bool).to_numpy()).all(), c_ref
         else:
-            np.testing.assert_allclose(g[m].astype(float), w[m].astype(float), rtol=1e-12,
-                                       atol=1e-9, err_msg=c_ref)
+            np.testing.assert_allclose(
+                g[m].astype(float), w[m].astype(float), rtol=1e-12, atol=1e-9, err_msg=c_ref
+            )
     assert "pass2" not in got.columns  # no indicator needed the log in the default build
     assert (got["treatment"] == "winsorise").sum() == 15
 
@@ -134,8 +157,9 @@ def treatment_points_of(b) -> pd.DataFrame:
     from innolab.scoring.result import StageResult
 
     pts = b.extras["treat"]["points"]
-    return treatment_points(StageResult(b.treated, b.audit, None, {"points": pts})
-                            ).reset_index(drop=True)
+    return treatment_points(StageResult(b.treated, b.audit, None, {"points": pts})).reset_index(
+        drop=True
+    )
 
 
 def test_screening_summary(default):
@@ -147,32 +171,36 @@ def test_screening_summary(default):
         if want[c].dtype == bool:
             assert (got[c].to_numpy() == want[c].to_numpy()).all(), c
         else:
-            np.testing.assert_allclose(got[c].astype(float), want[c].astype(float),
-                                       rtol=1e-12, err_msg=c)
+            np.testing.assert_allclose(
+                got[c].astype(float), want[c].astype(float), rtol=1e-12, err_msg=c
+            )
 
 
 def test_weights_and_lineage(default, fw):
     want = ref("weights_original")
     w = default.weights
-    got = pd.DataFrame({"iCode": w.index, "Level": [fw.node(c).level for c in w.index],
-                        "Weight": w.to_numpy()})
+    got = pd.DataFrame(
+        {"iCode": w.index, "Level": [fw.node(c).level for c in w.index], "Weight": w.to_numpy()}
+    )
     key = ["iCode"]
     pd.testing.assert_frame_equal(
         got.sort_values(key).reset_index(drop=True),
-        want.sort_values(key).reset_index(drop=True), check_dtype=False)
+        want.sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+    )
     lin = ref("lineage")
     mine = default.framework.lineage()
     cols = list(lin.columns)
-    pd.testing.assert_frame_equal(mine.sort_values(cols).reset_index(drop=True),
-                                  lin.sort_values(cols).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        mine.sort_values(cols).reset_index(drop=True), lin.sort_values(cols).reset_index(drop=True)
+    )
 
 
 # --- worked examples of ALGORITHMS.md -------------------------------------------------------
 def test_worked_examples(default, fw):
     asia = ["BGD", "BRN", "KAZ", "KHM", "LAO", "MMR", "MNG", "PAK"]
     assert default.denominated.loc[asia, "ConSpeed"].isna().all()
-    np.testing.assert_allclose(default.imputed.loc[asia, "ConSpeed"], 12.9153846153846,
-                               rtol=1e-13)
+    np.testing.assert_allclose(default.imputed.loc[asia, "ConSpeed"], 12.9153846153846, rtol=1e-13)
     assert default.normalised.loc["AUS", "CO2"] == pytest.approx(30.9452, abs=5e-5)
     aus = default.scores.loc["AUS"]
     assert aus["Conn"] == pytest.approx(38.3648, abs=5e-5)
@@ -198,13 +226,30 @@ def test_rebuild_reproduces_exactly(default):
 
 
 # --- documented alternatives -----------------------------------------------------------------
-@pytest.mark.parametrize("winmax, expected", [
-    (1, ["Bord", "Gas", "Services", "FDI", "ForPort", "Tariff", "StMob", "CultServ", "Forest",
-         "Poverty", "NGOs"]),
-    (2, ["Bord", "Gas", "Services", "ForPort", "Tariff", "CultServ", "Poverty", "NGOs"]),
-    (3, ["Services"]),
-    (5, []),
-])
+@pytest.mark.parametrize(
+    "winmax, expected",
+    [
+        (
+            1,
+            [
+                "Bord",
+                "Gas",
+                "Services",
+                "FDI",
+                "ForPort",
+                "Tariff",
+                "StMob",
+                "CultServ",
+                "Forest",
+                "Poverty",
+                "NGOs",
+            ],
+        ),
+        (2, ["Bord", "Gas", "Services", "ForPort", "Tariff", "CultServ", "Poverty", "NGOs"]),
+        (3, ["Services"]),
+        (5, []),
+    ],
+)
 def test_log_fallback_with_smaller_winmax(default, winmax, expected):
     b = default.rebuild(treat={"max_points": winmax})
     det = b.details["treat"].set_index("code")
@@ -215,8 +260,7 @@ def test_log_fallback_with_smaller_winmax(default, winmax, expected):
     for code in expected:
         v = x[code].to_numpy(dtype=float)
         lo, hi = np.nanmin(v), np.nanmax(v)
-        np.testing.assert_allclose(b.treated[code], np.log(v - lo + 0.01 * (hi - lo)),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(b.treated[code], np.log(v - lo + 0.01 * (hi - lo)), rtol=1e-13)
     if expected:
         pts = treatment_points_of(b)
         plain = [c for c in expected if (pts[c] == "+log_CT").all()]
@@ -263,25 +307,32 @@ def _xprime(treated):
     return x * d
 
 
-@pytest.mark.parametrize("spec, formula", [
-    ({"method": "zscore", "mean": 10, "sd": 2},
-     lambda v: (v - np.nanmean(v)) / np.nanstd(v, ddof=1) * 2 + 10),
-    ({"method": "rank"}, lambda v: _rank_min(v)),
-    ({"method": "borda"}, lambda v: _rank_min(v) - 1),
-    ({"method": "percentile_rank"},
-     lambda v: (_rank_min(v) - 1) / (np.sum(~np.isnan(v)) - 1)),
-    ({"method": "distance_to_max"},
-     lambda v: 1 - (np.nanmax(v) - v) / (np.nanmax(v) - np.nanmin(v))),
-    ({"method": "minmax", "lower": 1, "upper": 100},
-     lambda v: (v - np.nanmin(v)) / (np.nanmax(v) - np.nanmin(v)) * 99 + 1),
-])
+@pytest.mark.parametrize(
+    "spec, formula",
+    [
+        (
+            {"method": "zscore", "mean": 10, "sd": 2},
+            lambda v: (v - np.nanmean(v)) / np.nanstd(v, ddof=1) * 2 + 10,
+        ),
+        ({"method": "rank"}, lambda v: _rank_min(v)),
+        ({"method": "borda"}, lambda v: _rank_min(v) - 1),
+        ({"method": "percentile_rank"}, lambda v: (_rank_min(v) - 1) / (np.sum(~np.isnan(v)) - 1)),
+        (
+            {"method": "distance_to_max"},
+            lambda v: 1 - (np.nanmax(v) - v) / (np.nanmax(v) - np.nanmin(v)),
+        ),
+        (
+            {"method": "minmax", "lower": 1, "upper": 100},
+            lambda v: (v - np.nanmin(v)) / (np.nanmax(v) - np.nanmin(v)) * 99 + 1,
+        ),
+    ],
+)
 def test_other_normalisers(default, treated, spec, formula):
     b = default.rebuild(normalise=spec)
     xp = _xprime(treated)
     for code in xp.columns:
         want = formula(xp[code].to_numpy(dtype=float))
-        np.testing.assert_allclose(b.normalised[code], want, rtol=1e-12, atol=1e-12,
-                                   err_msg=code)
+        np.testing.assert_allclose(b.normalised[code], want, rtol=1e-12, atol=1e-12, err_msg=code)
 
 
 def _rank_min(v):
@@ -331,14 +382,19 @@ def _tree_aggregate(fw, norm, fn):
     return out
 
 
-@pytest.mark.parametrize("method, params, fn", [
-    ("geometric", {}, lambda a: np.exp(np.log(a).mean(axis=1))),
-    ("harmonic", {}, lambda a: a.shape[1] / (1 / a).sum(axis=1)),
-    ("generalised", {"p": 2}, lambda a: np.sqrt((a ** 2).mean(axis=1))),
-])
+@pytest.mark.parametrize(
+    "method, params, fn",
+    [
+        ("geometric", {}, lambda a: np.exp(np.log(a).mean(axis=1))),
+        ("harmonic", {}, lambda a: a.shape[1] / (1 / a).sum(axis=1)),
+        ("generalised", {"p": 2}, lambda a: np.sqrt((a**2).mean(axis=1))),
+    ],
+)
 def test_other_aggregators(default, fw, method, params, fn):
-    b = default.rebuild(normalise={"method": "minmax", "lower": 1, "upper": 100},
-                        aggregate={"method": method, **params})
+    b = default.rebuild(
+        normalise={"method": "minmax", "lower": 1, "upper": 100},
+        aggregate={"method": method, **params},
+    )
     want = _tree_aggregate(fw, b.normalised, fn)
     for agg, col in want.items():
         np.testing.assert_allclose(b.scores[agg], col, rtol=1e-12, err_msg=agg)
@@ -347,8 +403,10 @@ def test_other_aggregators(default, fw, method, params, fn):
 def test_geometric_on_zeros_is_an_error_naming_the_indicator(default):
     with pytest.raises(ComputationError) as info:
         default.rebuild(aggregate={"method": "geometric"})  # min-max 0-100 has zeros
-    assert any(code in str(info.value) for code in default.framework.indicators
-               + default.framework.aggregates())
+    assert any(
+        code in str(info.value)
+        for code in default.framework.indicators + default.framework.aggregates()
+    )
 
 
 def _copeland_exact(x: np.ndarray) -> np.ndarray:

@@ -21,20 +21,31 @@ def demo(tmp_path_factory):
 
 
 def _tiny_fw() -> Framework:
-    return Framework.from_mapping({"code": "t", "nodes": [
-        {"code": "I"},
-        {"code": "P1", "parent": "I", "name": "Pillar one"},
-        {"code": "P2", "parent": "I", "name": "Pillar two"},
-        {"code": "a", "parent": "P1", "direction": 1},
-        {"code": "b", "parent": "P2", "direction": 1, "transform": "log1p"},
-    ]})
+    return Framework.from_mapping(
+        {
+            "code": "t",
+            "nodes": [
+                {"code": "I"},
+                {"code": "P1", "parent": "I", "name": "Pillar one"},
+                {"code": "P2", "parent": "I", "name": "Pillar two"},
+                {"code": "a", "parent": "P1", "direction": 1},
+                {"code": "b", "parent": "P2", "direction": 1, "transform": "log1p"},
+            ],
+        }
+    )
 
 
 # --- small known answers -------------------------------------------------------------------
 def test_latest_year_uses_the_window_and_coverage():
     fw = _tiny_fw()
-    p = pd.DataFrame({"iso3": ["X", "X", "Y", "Y", "X"], "indicator": ["a", "b", "a", "b", "a"],
-                      "year": [2018, 2018, 2018, 2018, 2022], "value": 1.0})
+    p = pd.DataFrame(
+        {
+            "iso3": ["X", "X", "Y", "Y", "X"],
+            "indicator": ["a", "b", "a", "b", "a"],
+            "year": [2018, 2018, 2018, 2018, 2022],
+            "value": 1.0,
+        }
+    )
     # 2022 alone: a for X only (1 of 2 units) -> 0 of 2 indicators covered at 66%
     assert studies.latest_year(p, fw, window=0) == 2018
     # a 4-year window reaches back to 2018: both indicators, both units
@@ -45,25 +56,34 @@ def test_latest_year_uses_the_window_and_coverage():
 
 def test_coverage_table_is_the_share_of_economies_per_year():
     fw = _tiny_fw()
-    p = pd.DataFrame({"iso3": ["X", "Y", "Z", "X", "Y"], "indicator": ["a", "a", "b", "b", "a"],
-                      "year": [2020, 2020, 2020, 2021, 2021], "value": [1, 2, 3, 4, np.nan]})
+    p = pd.DataFrame(
+        {
+            "iso3": ["X", "Y", "Z", "X", "Y"],
+            "indicator": ["a", "a", "b", "b", "a"],
+            "year": [2020, 2020, 2020, 2021, 2021],
+            "value": [1, 2, 3, 4, np.nan],
+        }
+    )
     cov = studies.coverage_table(p, fw)
     assert cov.to_dict() == {2020: {"a": 66.7, "b": 33.3}, 2021: {"a": 0.0, "b": 100.0}}
 
 
 def test_convergence_medians_and_spread():
-    s = pd.DataFrame({"A": [10.0, 20.0], "B": [30.0, 40.0], "C": [50.0, 40.0]},
-                     index=[2020, 2021])
+    s = pd.DataFrame({"A": [10.0, 20.0], "B": [30.0, 40.0], "C": [50.0, 40.0]}, index=[2020, 2021])
     conv = studies.convergence(s, pd.Series({"A": "g1", "B": "g1", "C": "g2"}))
     assert conv["g1"].tolist() == [20.0, 30.0]
     assert conv["g2"].tolist() == [50.0, 40.0]
-    assert conv["between_group_sd"].round(4).tolist() == [round(30 / np.sqrt(2), 4),
-                                                          round(10 / np.sqrt(2), 4)]
+    assert conv["between_group_sd"].round(4).tolist() == [
+        round(30 / np.sqrt(2), 4),
+        round(10 / np.sqrt(2), 4),
+    ]
 
 
 def test_key_messages_are_generated_from_the_numbers():
-    p = pd.DataFrame({"name": ["A", "B", "C"], "score": [50.0, 20.0, np.nan],
-                      "peer_median": [40.0, 35.0, 40.0]}, index=["PA", "PB", "PC"])
+    p = pd.DataFrame(
+        {"name": ["A", "B", "C"], "score": [50.0, 20.0, np.nan], "peer_median": [40.0, 35.0, 40.0]},
+        index=["PA", "PB", "PC"],
+    )
     msgs = studies.key_messages("Xland", "DII", 37.44, 12, 50, p, "Low income peers")
     assert msgs == [
         "Xland scores 37.4 on the DII (0–100), rank 12 of 50.",
@@ -73,7 +93,8 @@ def test_key_messages_are_generated_from_the_numbers():
         "1 of 2 pillars are at the 'developing' maturity level (0–100 bands of 20 points).",
     ]
     assert studies.key_messages("Y", "DII", np.nan, np.nan, 3, p, "x") == [
-        "Y has no DII score: too few indicators have data."]
+        "Y has no DII score: too few indicators have data."
+    ]
 
 
 def test_own_units_undoes_the_framework_transform():
@@ -87,10 +108,14 @@ def test_pillar_and_scores_tables_on_a_hand_build():
     from innolab.scoring import build
 
     fw = _tiny_fw()
-    data = pd.DataFrame({"a": [0.0, 1.0, 2.0, 4.0], "b": [8.0, 6.0, 4.0, 0.0]},
-                        index=pd.Index(["W", "X", "Y", "Z"], name="iso3"))
-    spec = {"normalise": {"method": "minmax", "lower": 0, "upper": 100},
-            "aggregate": {"method": "arithmetic"}}
+    data = pd.DataFrame(
+        {"a": [0.0, 1.0, 2.0, 4.0], "b": [8.0, 6.0, 4.0, 0.0]},
+        index=pd.Index(["W", "X", "Y", "Z"], name="iso3"),
+    )
+    spec = {
+        "normalise": {"method": "minmax", "lower": 0, "upper": 100},
+        "aggregate": {"method": "arithmetic"},
+    }
     b = build(data, fw, spec)
     # a -> 0, 25, 50, 100; b -> 100, 75, 50, 0; index = mean of pillars = 50, 50, 50, 50
     t = studies.pillar_table(b, "X", peers=["W", "X", "Y"])
@@ -99,28 +124,46 @@ def test_pillar_and_scores_tables_on_a_hand_build():
     assert t["frontier"].tolist() == [100.0, 100.0]
     assert t["rank"].tolist() == [3.0, 2.0]
     assert t["name"].tolist() == ["Pillar one", "Pillar two"]
-    countries = pd.DataFrame({"name": ["Wland", "Xland", "Yland", "Zland", "Vland"],
-                              "itu_region": ["AFR", "AFR", "EUR", "EUR", "EUR"]},
-                             index=pd.Index(["W", "X", "Y", "Z", "V"], name="iso3"))
+    countries = pd.DataFrame(
+        {
+            "name": ["Wland", "Xland", "Yland", "Zland", "Vland"],
+            "itu_region": ["AFR", "AFR", "EUR", "EUR", "EUR"],
+        },
+        index=pd.Index(["W", "X", "Y", "Z", "V"], name="iso3"),
+    )
     st = studies.scores_table(b, countries)
     assert st["iso3"].tolist() == ["W", "X", "Y", "Z", "V"]  # all tied at rank 1, V unscored
     assert st["rank"].tolist()[:4] == [1, 1, 1, 1] and pd.isna(st["rank"].iloc[4])
     assert st["note"].tolist()[-1] == "not scored (data coverage)"
     iv = pd.DataFrame({"q05": [1, 2, 1, 1], "q95": [3, 4, 2, 4]}, index=["W", "X", "Y", "Z"])
     assert studies.scores_table(b, countries, intervals=iv)["rank_interval"].tolist()[:2] == [
-        "1–3", "2–4"]
+        "1–3",
+        "2–4",
+    ]
 
 
 def test_methodology_text_names_spec_sources_and_synthetic_flag():
     from innolab.scoring import build
 
     fw = _tiny_fw()
-    data = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [1.0, 2.0, 4.0]},
-                        index=pd.Index(["W", "X", "Y"], name="iso3"))
+    data = pd.DataFrame(
+        {"a": [0.0, 1.0, 2.0], "b": [1.0, 2.0, 4.0]}, index=pd.Index(["W", "X", "Y"], name="iso3")
+    )
     b = build(data, fw, {"normalise": {"method": "zscore"}})
-    prov = {"panel": {"created": "2026-01-01", "innolab_version": "9", "sources": [
-        {"path": "data/raw/x.csv", "sha256": "abcdef0123456789", "source": "demo",
-         "retrieved": "2026-01-01"}]}}
+    prov = {
+        "panel": {
+            "created": "2026-01-01",
+            "innolab_version": "9",
+            "sources": [
+                {
+                    "path": "data/raw/x.csv",
+                    "sha256": "abcdef0123456789",
+                    "source": "demo",
+                    "retrieved": "2026-01-01",
+                }
+            ],
+        }
+    }
     text = studies.methodology_text(b, prov, synthetic=True)
     assert "- normalise: method=zscore" in text
     assert "`data/raw/x.csv` — source demo, retrieved 2026-01-01, SHA-256 `abcdef012345…`" in text
@@ -186,7 +229,8 @@ def test_demo_regional_study(demo):
     assert list(r.convergence.index) == [2020, 2021, 2022, 2023]
     members = d.index[d["group"] == "Low income"]
     assert r.heatmap.at["Low income", "INFRA"] == round(
-        studies.score_processed(demo, year=2023).scores.loc[members, "INFRA"].median(), 1)
+        studies.score_processed(demo, year=2023).scores.loc[members, "INFRA"].median(), 1
+    )
     with pytest.raises(ParameterError, match="grouping"):
         studies.regional_study("continent", 2023, data=demo)
 
@@ -197,7 +241,8 @@ def test_demo_methodology_audit(demo):
     assert a.pillar_correlations.loc["DII", "DII"] == 1.0
     assert a.rank_intervals is None and "not available" in a.uncertainty_note
     assert a.correlations.at["IT.NET.USER.ZS", "INFRA"] == round(
-        a_scores_corr(demo, "IT.NET.USER.ZS", "INFRA"), 2)
+        a_scores_corr(demo, "IT.NET.USER.ZS", "INFRA"), 2
+    )
     assert (a.flags["flag"] != "").all()
 
 
@@ -208,8 +253,9 @@ def a_scores_corr(demo, x, y):
 
 def test_write_scores_is_atomic_with_provenance(demo, tmp_path):
     b = studies.score_processed(demo, year=2023)
-    out = studies.write_scores(b, demo.countries, tmp_path, year=2023,
-                               provenance_sources=[demo.folder / "panel.parquet"])
+    out = studies.write_scores(
+        b, demo.countries, tmp_path, year=2023, provenance_sources=[demo.folder / "panel.parquet"]
+    )
     assert out.name == "scores_digital_innovation_2023.csv"
     table = pd.read_csv(out)
     assert len(table) == len(demo.economies)
@@ -220,8 +266,14 @@ def test_write_scores_is_atomic_with_provenance(demo, tmp_path):
 
 
 def test_indicator_trend_country_and_quartiles():
-    p = pd.DataFrame({"iso3": ["X", "Y", "Z", "W", "X"], "indicator": "a",
-                      "year": [2020, 2020, 2020, 2020, 2021], "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    p = pd.DataFrame(
+        {
+            "iso3": ["X", "Y", "Z", "W", "X"],
+            "indicator": "a",
+            "year": [2020, 2020, 2020, 2020, 2021],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
     t = studies.indicator_trend(p, "a", "Y")
     assert t.index.tolist() == [2020, 2021]
     assert t.loc[2020].tolist() == [2.0, 2.5, 1.75, 3.25]

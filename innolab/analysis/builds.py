@@ -118,9 +118,15 @@ def gaps_for(
     units = list(scores.index)
 
     def resolve(spec):
-        return resolve_peers(iso3, spec, units=units,
-                             classification=cls.get(spec) if isinstance(spec, str) else None,
-                             vintage=vintage, gdp_per_capita=gdp_per_capita, k=k)
+        return resolve_peers(
+            iso3,
+            spec,
+            units=units,
+            classification=cls.get(spec) if isinstance(spec, str) else None,
+            vintage=vintage,
+            gdp_per_capita=gdp_per_capita,
+            k=k,
+        )
 
     reg = None if region is None else resolve(region)
     return gaps(iso3, scores, values, fw, peers=resolve(peers), region=reg, targets=targets)
@@ -159,18 +165,22 @@ def refit_with(build: Any, iso3: str, changes: Mapping[str, float]) -> Any:
         if denominated and node.denominator:
             den = build.denominators
             if den is None or node.denominator not in den.columns:
-                raise ParameterError("changes", f"{code}: denominator {node.denominator!r} "
-                                     "is not recorded in the build")
-            raw.loc[iso3, code] = float(v) * float(den.loc[iso3, node.denominator]) / float(
-                node.scale or 1.0)
+                raise ParameterError(
+                    "changes",
+                    f"{code}: denominator {node.denominator!r} is not recorded in the build",
+                )
+            raw.loc[iso3, code] = (
+                float(v) * float(den.loc[iso3, node.denominator]) / float(node.scale or 1.0)
+            )
         else:
             raw.loc[iso3, code] = float(v)
     if "data" in inspect.signature(build.rebuild).parameters:
         return build.rebuild(data=raw)
     if getattr(build, "years", None) is not None:
         raise ParameterError(
-            "bounds", "refit is not available for builds made from a tidy selection; use "
-            "bounds='fixed'")
+            "bounds",
+            "refit is not available for builds made from a tidy selection; use bounds='fixed'",
+        )
     from ..scoring.pipeline import build as run
 
     return run(raw, fw, build.spec, groups=build.groups, denominators=build.denominators)
@@ -193,8 +203,11 @@ def what_if_build(
     scores, values, fw, method = build_frames(build)
     if _check_bounds(bounds) == "fixed":
         if method is None:
-            raise ParameterError("bounds", "the build's aggregation cannot be recomputed with "
-                                 "fixed bounds; use bounds='refit'")
+            raise ParameterError(
+                "bounds",
+                "the build's aggregation cannot be recomputed with "
+                "fixed bounds; use bounds='refit'",
+            )
         model = FixedBoundsModel.fit(scores, values, fw, method=method)
         changes = model._check_changes(iso3, changes)
         return _result(fw, scores, values, iso3, changes, model.apply(iso3, changes))
@@ -225,8 +238,11 @@ def close_gap_build(
     """
     scores, values, fw, method = build_frames(build)
     if method is None:
-        raise ParameterError("build", "the build's aggregation cannot be recomputed; the solver "
-                             "needs arithmetic or geometric aggregation")
+        raise ParameterError(
+            "build",
+            "the build's aggregation cannot be recomputed; the solver "
+            "needs arithmetic or geometric aggregation",
+        )
     goal = {"code": code, "peers": peers, "rank": rank, "target": target}
     first = close_gap(iso3, scores, values, fw, method=method, **goal, **options)
     if _check_bounds(bounds) == "fixed":
@@ -251,6 +267,16 @@ def close_gap_build(
     want = goal_score(iso3, s_now, node, peers=peers, rank=rank, score=target)
     plan = pd.concat(plans, ignore_index=True)
     r1 = current.ranks.loc[iso3, node] if hasattr(current, "ranks") else float("nan")
-    return GapPlan(iso3, node, want, first.score_before, float(s_now.loc[iso3, node]),
-                   first.rank_before, float(r1), bool(s_now.loc[iso3, node] >= want),
-                   float(plan["effort"].sum()), plan, s_now)
+    return GapPlan(
+        iso3,
+        node,
+        want,
+        first.score_before,
+        float(s_now.loc[iso3, node]),
+        first.rank_before,
+        float(r1),
+        bool(s_now.loc[iso3, node] >= want),
+        float(plan["effort"].sum()),
+        plan,
+        s_now,
+    )

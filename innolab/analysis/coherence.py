@@ -171,9 +171,7 @@ def get_corr(
     return mat
 
 
-def correlations(
-    scores: pd.DataFrame, framework: Any, *, method: str = "pearson"
-) -> pd.DataFrame:
+def correlations(scores: pd.DataFrame, framework: Any, *, method: str = "pearson") -> pd.DataFrame:
     """Correlation of every node with each of its ancestors (indicator↔pillar↔index).
 
     Pairwise complete; one row per (code, ancestor) in declared order of the codes.
@@ -348,7 +346,9 @@ def pca(data: pd.DataFrame) -> PCAResult:
     vecs = vt.T
     for j in range(vecs.shape[1]):
         total = vecs[:, j].sum()
-        sign = np.sign(total) if abs(total) > 1e-12 else np.sign(vecs[np.argmax(abs(vecs[:, j])), j])
+        sign = (
+            np.sign(total) if abs(total) > 1e-12 else np.sign(vecs[np.argmax(abs(vecs[:, j])), j])
+        )
         vecs[:, j] *= sign if sign != 0 else 1.0
     sdev = s / np.sqrt(n - 1)
     eig = sdev**2
@@ -389,17 +389,31 @@ def pca_by_aggregate(
             continue
         v = res.variance.assign(group=agg, n_units=res.n_units)
         var_rows.append(v)
-        ld = res.loadings.reset_index().melt(id_vars="code", var_name="component",
-                                             value_name="loading")
+        ld = res.loadings.reset_index().melt(
+            id_vars="code", var_name="component", value_name="loading"
+        )
         load_rows.append(ld.assign(group=agg))
         drop_rows.extend((agg, "unit", u) for u in res.dropped_units)
         drop_rows.extend((agg, "constant", c) for c in res.dropped_codes)
-    variance = (pd.concat(var_rows, ignore_index=True) if var_rows else pd.DataFrame(
-        columns=["group", "component", "sdev", "eigenvalue", "proportion", "cumulative"]))
-    variance = variance[["group", "component", "sdev", "eigenvalue", "proportion", "cumulative",
-                         "n_units"]] if var_rows else variance
-    loadings = (pd.concat(load_rows, ignore_index=True)[["group", "code", "component", "loading"]]
-                if load_rows else pd.DataFrame(columns=["group", "code", "component", "loading"]))
+    variance = (
+        pd.concat(var_rows, ignore_index=True)
+        if var_rows
+        else pd.DataFrame(
+            columns=["group", "component", "sdev", "eigenvalue", "proportion", "cumulative"]
+        )
+    )
+    variance = (
+        variance[
+            ["group", "component", "sdev", "eigenvalue", "proportion", "cumulative", "n_units"]
+        ]
+        if var_rows
+        else variance
+    )
+    loadings = (
+        pd.concat(load_rows, ignore_index=True)[["group", "code", "component", "loading"]]
+        if load_rows
+        else pd.DataFrame(columns=["group", "code", "component", "loading"])
+    )
     dropped = pd.DataFrame(drop_rows, columns=["group", "kind", "item"])
     return {"variance": variance, "loadings": loadings, "dropped": dropped}
 

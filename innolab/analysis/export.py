@@ -116,8 +116,10 @@ def export_tables(
     for n, df in tables.items():
         if not isinstance(df, pd.DataFrame):
             raise ParameterError("tables", f"{n!r} is a {type(df).__name__}, not a DataFrame")
-    paths = [write_table(df, out_dir / f"{n}.csv", index=index) for n, df in
-             zip(names, tables.values(), strict=True)]
+    paths = [
+        write_table(df, out_dir / f"{n}.csv", index=index)
+        for n, df in zip(names, tables.values(), strict=True)
+    ]
     if workbook is None:
         return paths
     if not str(workbook).lower().endswith(".xlsx"):
@@ -125,8 +127,10 @@ def export_tables(
     book = out_dir / safe_name(str(workbook), what="workbook")
     sheets = sheet_names(names)
     front = [("title", "title", title, "")]
-    front += [("table", n, s, f"{len(df)} rows; {n}.csv")
-              for n, s, df in zip(names, sheets, tables.values(), strict=True)]
+    front += [
+        ("table", n, s, f"{len(df)} rows; {n}.csv")
+        for n, s, df in zip(names, sheets, tables.values(), strict=True)
+    ]
     front += [("unit", str(k), str(v), "") for k, v in (units or {}).items()]
     front += [("spec", k, v, "") for k, v in flatten_spec(spec)]
     about = pd.DataFrame(front, columns=["section", "item", "value", "note"])

@@ -34,8 +34,17 @@ __all__ = ["REFERENCES", "gaps"]
 REFERENCES: tuple[str, ...] = ("peer_median", "peer_best", "region_frontier", "target")
 
 _COLUMNS = [
-    "code", "level", "reference", "n_reference", "score", "reference_score", "gap_points",
-    "value", "reference_value", "gap_value", "unit",
+    "code",
+    "level",
+    "reference",
+    "n_reference",
+    "score",
+    "reference_score",
+    "gap_points",
+    "value",
+    "reference_value",
+    "gap_value",
+    "unit",
 ]
 
 
@@ -106,7 +115,8 @@ def gaps(
         if targets != "framework":
             raise ParameterError("targets", f"a mapping or 'framework', got {targets!r}")
         targets = {
-            c: float(t) for c in codes
+            c: float(t)
+            for c in codes
             if (t := _tree.node_attr(framework, c, "target")) is not None and np.isfinite(t)
         }
     targets = dict(targets or {})
@@ -126,10 +136,22 @@ def gaps(
         score = float(s.loc[iso3])
         value = float(x.loc[iso3]) if has_raw and iso3 in x.index else np.nan
 
-        def row(ref, n, ref_score, ref_value, *, _c=code, _l=lvl, _s=score, _v=value, _d=d,
-                _u=unit):
-            return (_c, _l, ref, n, _s, ref_score, ref_score - _s, _v, ref_value,
-                    _d * (ref_value - _v), _u)
+        def row(
+            ref, n, ref_score, ref_value, *, _c=code, _l=lvl, _s=score, _v=value, _d=d, _u=unit
+        ):
+            return (
+                _c,
+                _l,
+                ref,
+                n,
+                _s,
+                ref_score,
+                ref_score - _s,
+                _v,
+                ref_value,
+                _d * (ref_value - _v),
+                _u,
+            )
 
         groups = [("peer_median", peers, "median"), ("peer_best", peers, "best")]
         if region is not None:

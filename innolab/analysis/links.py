@@ -91,9 +91,7 @@ def scores_from_tidy(
     return out
 
 
-def index_correlations(
-    index: pd.Series, others: Mapping[str, pd.Series]
-) -> pd.DataFrame:
+def index_correlations(index: pd.Series, others: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Pearson and Spearman correlation of the index with each other measure.
 
     Computed over the countries present in both (pairwise complete); p-values from the t test
@@ -108,13 +106,12 @@ def index_correlations(
         r, n, p = correlation(index, s, method="pearson")
         rho, _, prho = correlation(index, s, method="spearman")
         rows.append((name, n, r, p, rho, prho))
-    return pd.DataFrame(rows, columns=["measure", "n", "pearson", "pearson_p", "spearman",
-                                       "spearman_p"])
+    return pd.DataFrame(
+        rows, columns=["measure", "n", "pearson", "pearson_p", "spearman", "spearman_p"]
+    )
 
 
-def gdp_residuals(
-    score: pd.Series, gdp_per_capita: pd.Series, *, k: float = 1.0
-) -> pd.DataFrame:
+def gdp_residuals(score: pd.Series, gdp_per_capita: pd.Series, *, k: float = 1.0) -> pd.DataFrame:
     """Over- and under-performers relative to income: residuals of score on log GDP per capita.
 
     Ordinary least squares over the countries with both values:
@@ -141,8 +138,9 @@ def gdp_residuals(
     (['', '', 'under', ''], 9.5)
     """
     g = pd.Series(gdp_per_capita, dtype=float)
-    both = pd.concat([score.astype(float).rename("score"), g.rename("gdp_per_capita")],
-                     axis=1, join="inner").dropna()
+    both = pd.concat(
+        [score.astype(float).rename("score"), g.rename("gdp_per_capita")], axis=1, join="inner"
+    ).dropna()
     bad = sorted(str(c) for c in both.index[both["gdp_per_capita"] <= 0])
     if bad:
         raise ParameterError("gdp_per_capita", f"must be positive; not for {bad}")
@@ -159,8 +157,12 @@ def gdp_residuals(
     out = both.assign(log_gdp_per_capita=x, fitted=fitted, residual=resid, flag=flag)
     out.index.name = "iso3"
     ss_tot = float(((y - y.mean()) ** 2).sum())
-    out.attrs.update(intercept=float(a), slope=float(b), residual_sd=sd,
-                     r2=1.0 - float((resid**2).sum()) / ss_tot if ss_tot > 0 else float("nan"))
+    out.attrs.update(
+        intercept=float(a),
+        slope=float(b),
+        residual_sd=sd,
+        r2=1.0 - float((resid**2).sum()) / ss_tot if ss_tot > 0 else float("nan"),
+    )
     return out
 
 
@@ -208,5 +210,17 @@ def three_engines(
             vals = s.reindex(members).dropna()
             med = float(vals.median()) if len(vals) else np.nan
             rows.append((name, value, rank, len(s), gname, grp, med, len(vals), value - med))
-    return pd.DataFrame(rows, columns=["measure", "value", "rank", "n_units", "grouping", "group",
-                                       "group_median", "n_group", "difference"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "measure",
+            "value",
+            "rank",
+            "n_units",
+            "grouping",
+            "group",
+            "group_median",
+            "n_group",
+            "difference",
+        ],
+    )

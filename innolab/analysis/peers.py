@@ -163,9 +163,7 @@ def resolve_peers(
             if gdp_per_capita is None:
                 raise ParameterError("gdp_per_capita", "needed for peers='nearest_gdp'")
             return nearest_peers(iso3, gdp_per_capita, k=k, units=units)
-        return peer_group(
-            iso3, peers, classification=classification, vintage=vintage, units=units
-        )
+        return peer_group(iso3, peers, classification=classification, vintage=vintage, units=units)
     listed = [str(c) for c in peers]
     if units is not None:
         known = {str(u) for u in units}

@@ -131,8 +131,16 @@ def strengths_weaknesses(
 
     def rows(kind, cs):
         return [
-            (kind, c, _tree.node_attr(framework, c, "name", c), _tree.parent_of(framework, c),
-             float(data.loc[iso3, c]), int(ranks.loc[iso3, c]), int(count[c]), float(mine[c]))
+            (
+                kind,
+                c,
+                _tree.node_attr(framework, c, "name", c),
+                _tree.parent_of(framework, c),
+                float(data.loc[iso3, c]),
+                int(ranks.loc[iso3, c]),
+                int(count[c]),
+                float(mine[c]),
+            )
             for c in cs
         ]
 
@@ -181,7 +189,7 @@ def str_weak_coinr(
     mine = mine[mine != ranks[mine.index].max()]
     mine = mine.sort_values(kind="stable")
     strengths = list(mine.index[:top_n])
-    weaknesses = list(mine.index[len(mine) - bottom_n:]) if bottom_n > 0 else []
+    weaknesses = list(mine.index[len(mine) - bottom_n :]) if bottom_n > 0 else []
 
     def pillar(c):
         anc = [c] + _tree.ancestors(framework, c)
@@ -190,8 +198,15 @@ def str_weak_coinr(
 
     def rows(kind, cs):
         return [
-            (kind, c, _tree.node_attr(framework, c, "name", c), pillar(c), int(mine[c]),
-             _signif(float(raw.loc[iso3, c])), _tree.node_attr(framework, c, "unit"))
+            (
+                kind,
+                c,
+                _tree.node_attr(framework, c, "name", c),
+                pillar(c),
+                int(mine[c]),
+                _signif(float(raw.loc[iso3, c])),
+                _tree.node_attr(framework, c, "unit"),
+            )
             for c in cs
         ]
 
@@ -244,8 +259,9 @@ def peer_strengths_weaknesses(
             elif s < m - k * sd:
                 kind = "weakness"
         rows.append((c, s, m, sd, len(ps), z, kind))
-    return pd.DataFrame(rows, columns=["code", "score", "peer_mean", "peer_sd", "n_peers", "z",
-                                       "kind"])
+    return pd.DataFrame(
+        rows, columns=["code", "score", "peer_mean", "peer_sd", "n_peers", "z", "kind"]
+    )
 
 
 #: EIS performance groups: (label, lower bound of the ratio in percent). See performance_group.
@@ -334,8 +350,7 @@ def maturity_bands(
     Long DataFrame ``iso3, code, score, band`` (band None for a missing score).
     """
     if codes is None:
-        codes = _tree.all_aggregates(framework) if level is None else _level_codes(framework,
-                                                                                   level)
+        codes = _tree.all_aggregates(framework) if level is None else _level_codes(framework, level)
     codes = list(codes)
     _tree.check_codes(scores, codes, name="scores")
     rows = []
@@ -396,8 +411,11 @@ def trends(
     """
     a = _year_frame(scores, start, "scores")
     b = _year_frame(scores, end, "scores")
-    codes = [c for c in _tree.indicator_codes(framework) + _tree.all_aggregates(framework)
-             if c in a.columns and c in b.columns]
+    codes = [
+        c
+        for c in _tree.indicator_codes(framework) + _tree.all_aggregates(framework)
+        if c in a.columns and c in b.columns
+    ]
     units = [u for u in a.index if u in b.index]
     ra, rb = rank_units(a[codes]), rank_units(b[codes])
     ya = yb = None
@@ -421,9 +439,36 @@ def trends(
                 n_upd = int((both.iloc[:, 1] > both.iloc[:, 0]).sum()) if n_ind else 0
                 if np.isfinite(s0) and np.isfinite(s1) and abs(s1 - s0) > tol and n_upd == 0:
                     flag = "stale"
-            rows.append((u, c, _tree.level_of(framework, c), s0, s1, s1 - s0, r0, r1, r0 - r1,
-                         n_ind, n_upd, flag))
-    return pd.DataFrame(rows, columns=[
-        "iso3", "code", "level", "score_start", "score_end", "change", "rank_start", "rank_end",
-        "rank_change", "n_indicators", "n_updated", "flag",
-    ])
+            rows.append(
+                (
+                    u,
+                    c,
+                    _tree.level_of(framework, c),
+                    s0,
+                    s1,
+                    s1 - s0,
+                    r0,
+                    r1,
+                    r0 - r1,
+                    n_ind,
+                    n_upd,
+                    flag,
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "iso3",
+            "code",
+            "level",
+            "score_start",
+            "score_end",
+            "change",
+            "rank_start",
+            "rank_end",
+            "rank_change",
+            "n_indicators",
+            "n_updated",
+            "flag",
+        ],
+    )

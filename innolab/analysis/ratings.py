@@ -77,8 +77,10 @@ def check_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
     if len(out):
         ex = out.iloc[0]
         raise ParameterError(
-            "ratings", f"{len(out)} ratings outside {lo:g}-{hi:g}, e.g. {ex['iso3']} "
-            f"{ex['stakeholder']} x {ex['enabler']} = {ex['rating']}")
+            "ratings",
+            f"{len(out)} ratings outside {lo:g}-{hi:g}, e.g. {ex['iso3']} "
+            f"{ex['stakeholder']} x {ex['enabler']} = {ex['rating']}",
+        )
     if "respondents" in r.columns:
         w = pd.to_numeric(r["respondents"], errors="coerce")
         if (w.isna() | (w <= 0)).any():
@@ -123,8 +125,10 @@ def ratings_summary(ratings: pd.DataFrame) -> pd.DataFrame:
             if len(part):
                 rows.append((iso3, "enabler", None, e, *_wmean(part)))
         rows.append((iso3, "overall", None, None, *_wmean(d)))
-    return pd.DataFrame(rows, columns=["iso3", "scope", "stakeholder", "enabler", "mean",
-                                       "n_ratings", "respondents"])
+    return pd.DataFrame(
+        rows,
+        columns=["iso3", "scope", "stakeholder", "enabler", "mean", "n_ratings", "respondents"],
+    )
 
 
 def ratings_grid(ratings: pd.DataFrame, iso3: str) -> pd.DataFrame:
@@ -175,8 +179,10 @@ def enabler_pillars(framework: Any) -> pd.DataFrame:
                 continue
             enabler = _LABEL_TO_CODE.get(key.lower())
             if enabler is None:
-                problems.append(f"{code}: canvas_block {key!r} is not an enabler of the canvas "
-                                f"({', '.join(ENABLERS.values())})")
+                problems.append(
+                    f"{code}: canvas_block {key!r} is not an enabler of the canvas "
+                    f"({', '.join(ENABLERS.values())})"
+                )
             else:
                 rows.append((enabler, code, _tree.level_of(framework, code)))
     if problems:
@@ -225,14 +231,42 @@ def expert_vs_data(
         eb = maturity_band(expert)
         if np.isfinite(data) and not -1e-9 <= data <= 100.0 + 1e-9:
             raise ParameterError(
-                "scores", f"{row.iso3} {row.enabler}: pillar mean {data} is outside 0-100; "
-                "the expert comparison needs scores on the 0-100 scale")
+                "scores",
+                f"{row.iso3} {row.enabler}: pillar mean {data} is outside 0-100; "
+                "the expert comparison needs scores on the 0-100 scale",
+            )
         db = maturity_band(data) if np.isfinite(data) else None
         diff = expert - data
         steps = band_pos[eb] - band_pos[db] if db is not None else np.nan
         disagree = bool(abs(diff) > BAND_WIDTH) if np.isfinite(diff) else None
-        rows.append((row.iso3, row.enabler, ";".join(pillars), row.mean, expert, eb, data, db,
-                     diff, steps, disagree))
-    return pd.DataFrame(rows, columns=[
-        "iso3", "enabler", "pillars", "expert_rating", "expert", "expert_band", "data",
-        "data_band", "difference", "band_steps", "disagree"])
+        rows.append(
+            (
+                row.iso3,
+                row.enabler,
+                ";".join(pillars),
+                row.mean,
+                expert,
+                eb,
+                data,
+                db,
+                diff,
+                steps,
+                disagree,
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "iso3",
+            "enabler",
+            "pillars",
+            "expert_rating",
+            "expert",
+            "expert_band",
+            "data",
+            "data_band",
+            "difference",
+            "band_steps",
+            "disagree",
+        ],
+    )

@@ -72,8 +72,9 @@ def _make_plan(framework: Any) -> _Plan:
     steps = []
     for a in aggs:
         kids = _tree.children(framework, a)
-        steps.append((pos[a], np.array([pos[k] for k in kids]),
-                      np.array([float(w[k]) for k in kids])))
+        steps.append(
+            (pos[a], np.array([pos[k] for k in kids]), np.array([float(w[k]) for k in kids]))
+        )
     return _Plan(codes, len(inds), tuple(steps), pos)
 
 
@@ -103,8 +104,9 @@ def _aggregate(mat: np.ndarray, plan: _Plan, method: str, units: Sequence[str]) 
 def _check_method(method: str) -> str:
     if method not in AGGREGATORS:
         raise ParameterError(
-            "method", f"{method!r} cannot be recomputed here; use one of {', '.join(AGGREGATORS)}"
-            " or rebuild with the pipeline (bounds='refit')"
+            "method",
+            f"{method!r} cannot be recomputed here; use one of {', '.join(AGGREGATORS)}"
+            " or rebuild with the pipeline (bounds='refit')",
         )
     return method
 
@@ -180,10 +182,10 @@ class FixedBoundsModel:
                 maps[c] = IndicatorMap.fit(c, values[c], scores[c], float(dirs[c]))
         base = scores[list(plan.codes)].to_numpy(dtype=float, na_value=np.nan)
         again = _aggregate(base.copy(), plan, method, [str(u) for u in scores.index])
-        diff = np.abs(again - base)[:, plan.n_ind:]
-        both = ~np.isnan(again[:, plan.n_ind:]) & ~np.isnan(base[:, plan.n_ind:])
+        diff = np.abs(again - base)[:, plan.n_ind :]
+        both = ~np.isnan(again[:, plan.n_ind :]) & ~np.isnan(base[:, plan.n_ind :])
         scale = max(1.0, float(np.nanmax(np.abs(base)))) if np.isfinite(base).any() else 1.0
-        if np.any(np.isnan(again[:, plan.n_ind:]) != np.isnan(base[:, plan.n_ind:])) or (
+        if np.any(np.isnan(again[:, plan.n_ind :]) != np.isnan(base[:, plan.n_ind :])) or (
             both.any() and float(diff[both].max()) > tol * scale
         ):
             raise ComputationError(
@@ -264,8 +266,14 @@ class WhatIfResult:
     ranks: pd.DataFrame
 
 
-def _result(framework: Any, before: pd.DataFrame, values: pd.DataFrame, iso3: str,
-            changes: Mapping[str, float], new_scores: pd.DataFrame) -> WhatIfResult:
+def _result(
+    framework: Any,
+    before: pd.DataFrame,
+    values: pd.DataFrame,
+    iso3: str,
+    changes: Mapping[str, float],
+    new_scores: pd.DataFrame,
+) -> WhatIfResult:
     """The what-if table of ``iso3`` from the scores before and after (same columns)."""
     codes = list(new_scores.columns)
     before = before[codes].astype(float)
@@ -273,15 +281,42 @@ def _result(framework: Any, before: pd.DataFrame, values: pd.DataFrame, iso3: st
     rows = []
     for c in codes:
         lvl = _tree.level_of(framework, c)
-        v0 = (float(values.loc[iso3, c])
-              if lvl == 1 and c in values.columns and iso3 in values.index else np.nan)
+        v0 = (
+            float(values.loc[iso3, c])
+            if lvl == 1 and c in values.columns and iso3 in values.index
+            else np.nan
+        )
         v1 = float(changes[c]) if c in changes else v0
         s0, s1 = float(before.loc[iso3, c]), float(new_scores.loc[iso3, c])
-        rows.append((c, lvl, v0, v1, s0, s1, s1 - s0, r0.loc[iso3, c], r1.loc[iso3, c],
-                     r0.loc[iso3, c] - r1.loc[iso3, c]))
-    table = pd.DataFrame(rows, columns=[
-        "code", "level", "value_before", "value_after", "score_before", "score_after", "change",
-        "rank_before", "rank_after", "rank_change"])
+        rows.append(
+            (
+                c,
+                lvl,
+                v0,
+                v1,
+                s0,
+                s1,
+                s1 - s0,
+                r0.loc[iso3, c],
+                r1.loc[iso3, c],
+                r0.loc[iso3, c] - r1.loc[iso3, c],
+            )
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "code",
+            "level",
+            "value_before",
+            "value_after",
+            "score_before",
+            "score_after",
+            "change",
+            "rank_before",
+            "rank_after",
+            "rank_change",
+        ],
+    )
     return WhatIfResult(iso3, table, new_scores, r1)
 
 
@@ -321,8 +356,7 @@ def what_if(
     """
     model = FixedBoundsModel.fit(scores, values, framework, method=method)
     changes = model._check_changes(iso3, changes)
-    return _result(framework, model.scores, model.values, iso3, changes,
-                   model.apply(iso3, changes))
+    return _result(framework, model.scores, model.values, iso3, changes, model.apply(iso3, changes))
 
 
 def goal_score(
@@ -473,8 +507,11 @@ def close_gap(
     gpos = pos[code]
     row0 = model._row(iso3)
     pts = row0[: model.plan.n_ind].copy()
-    vals = {c: float(model.values.loc[iso3, c]) if iso3 in model.values.index else np.nan
-            for c in under if c in model.maps}
+    vals = {
+        c: float(model.values.loc[iso3, c]) if iso3 in model.values.index else np.nan
+        for c in under
+        if c in model.maps
+    }
     upper = {}
     for c in under:
         if c not in model.maps or np.isnan(pts[pos[c]]) or np.isnan(vals.get(c, np.nan)):
@@ -515,21 +552,57 @@ def close_gap(
         p_before = pts[pos[c]]
         pts[pos[c]] = model.maps[c].to_points(v_new)
         new_vals[c] = v_new
-        steps.append((len(steps) + 1, c, _tree.node_attr(framework, c, "name", c),
-                      _tree.node_attr(framework, c, "unit"), vals[c], v_new, p_before,
-                      pts[pos[c]], float(cost.get(c, 1.0)) * (pts[pos[c]] - p_before),
-                      s_new - score))
+        steps.append(
+            (
+                len(steps) + 1,
+                c,
+                _tree.node_attr(framework, c, "name", c),
+                _tree.node_attr(framework, c, "unit"),
+                vals[c],
+                v_new,
+                p_before,
+                pts[pos[c]],
+                float(cost.get(c, 1.0)) * (pts[pos[c]] - p_before),
+                s_new - score,
+            )
+        )
         score = s_new
-    plan = pd.DataFrame(steps, columns=[
-        "step", "code", "name", "unit", "value_before", "value_after", "points_before",
-        "points_after", "effort", "score_gain"])
-    final = model.apply(iso3, new_vals) if new_vals else model.scores[
-        list(model.plan.codes)].astype(float)
+    plan = pd.DataFrame(
+        steps,
+        columns=[
+            "step",
+            "code",
+            "name",
+            "unit",
+            "value_before",
+            "value_after",
+            "points_before",
+            "points_after",
+            "effort",
+            "score_gain",
+        ],
+    )
+    final = (
+        model.apply(iso3, new_vals)
+        if new_vals
+        else model.scores[list(model.plan.codes)].astype(float)
+    )
     s_after = float(final.loc[iso3, code])
     r0 = rank_units(model.scores[code].astype(float)).loc[iso3]
     r1 = rank_units(final[code]).loc[iso3]
-    return GapPlan(iso3, code, goal, s_before, s_after, r0, r1, bool(s_after >= goal),
-                   float(plan["effort"].sum()) if len(plan) else 0.0, plan, final)
+    return GapPlan(
+        iso3,
+        code,
+        goal,
+        s_before,
+        s_after,
+        r0,
+        r1,
+        bool(s_after >= goal),
+        float(plan["effort"].sum()) if len(plan) else 0.0,
+        plan,
+        final,
+    )
 
 
 def _least_move(model, c, v0, v_full, evaluate, goal):

@@ -151,7 +151,9 @@ def styled(fn: _F) -> _F:
 
 
 # ----------------------------------------------------------------------------- figure set-up
-def new_axes(ax: Axes | None, *, polar: bool = False, figsize: Sequence[float] | None = None) -> Axes:
+def new_axes(
+    ax: Axes | None, *, polar: bool = False, figsize: Sequence[float] | None = None
+) -> Axes:
     """``ax`` itself, or a fresh Axes on a new report-size figure (constrained layout)."""
     if ax is not None:
         if not isinstance(ax, Axes):
@@ -167,8 +169,14 @@ def new_axes(ax: Axes | None, *, polar: bool = False, figsize: Sequence[float] |
 
 def finish(ax: Axes, title: str, *, pad: float | None = None) -> Axes:
     """Set the title and freeze tick-label styling (ticks may be created after the context)."""
-    ax.set_title(title, loc="left", fontsize=STYLE["axes.titlesize"], fontweight="bold",
-                 color=PALETTE["text"], pad=STYLE["axes.titlepad"] if pad is None else pad)
+    ax.set_title(
+        title,
+        loc="left",
+        fontsize=STYLE["axes.titlesize"],
+        fontweight="bold",
+        color=PALETTE["text"],
+        pad=STYLE["axes.titlepad"] if pad is None else pad,
+    )
     ax.tick_params(labelsize=STYLE["xtick.labelsize"], colors="#333333")
     return ax
 
@@ -343,6 +351,7 @@ def check_limits(limits: Any) -> tuple[float, float]:
 
 def luminance(rgba: Sequence[float]) -> float:
     """Relative luminance (WCAG) of an RGB(A) colour, for choosing dark or light text."""
+
     def lin(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 

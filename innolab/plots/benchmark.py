@@ -42,8 +42,10 @@ def _isna(x: object) -> bool:
 
 def _check_country(country: str | None, index: pd.Index, name: str = "country") -> None:
     if country is not None and country not in index:
-        raise UnknownCountryError({str(country): near_matches(str(country), map(str, index))},
-                                  source=f"parameter {name!r}")
+        raise UnknownCountryError(
+            {str(country): near_matches(str(country), map(str, index))},
+            source=f"parameter {name!r}",
+        )
 
 
 def _unit_name(code: object, t: pd.DataFrame, labels: Mapping[str, str] | None) -> str:
@@ -148,16 +150,32 @@ def plot_rank_intervals(
     ax = new_axes(ax)
     ok = np.isfinite(q05) & np.isfinite(q95)
     lw = 1.6 if n <= 60 else 0.9
-    ax.vlines(x[ok], q05[ok], q95[ok], color=PALETTE["muted"], linewidth=lw, zorder=1,
-              label="5\u201395% rank interval")
+    ax.vlines(
+        x[ok],
+        q05[ok],
+        q95[ok],
+        color=PALETTE["muted"],
+        linewidth=lw,
+        zorder=1,
+        label="5\u201395% rank interval",
+    )
     size = 22 if n <= 60 else 9
-    ax.scatter(x, ynom, s=size, color=PALETTE["neutral"], zorder=2, linewidths=0,
-               label="Nominal rank")
+    ax.scatter(
+        x, ynom, s=size, color=PALETTE["neutral"], zorder=2, linewidths=0, label="Nominal rank"
+    )
     if "median" in sub.columns:
         med = values(sub, "median")
         okm = np.isfinite(med)
-        ax.scatter(x[okm], med[okm], marker="_", s=size * 2, color="#555555", zorder=2,
-                   linewidths=1.0, label="Median rank")
+        ax.scatter(
+            x[okm],
+            med[okm],
+            marker="_",
+            s=size * 2,
+            color="#555555",
+            zorder=2,
+            linewidths=1.0,
+            label="Median rank",
+        )
     marked = [(c, PALETTE["highlight"], 3.0) for c in ([country] if country else [])]
     marked += [(h, PALETTE["peer"], 2.0) for h in highlight if h != country]
     pos = {c: i for i, c in enumerate(codes)}
@@ -167,8 +185,16 @@ def plot_rank_intervals(
         i = pos[code]
         if ok[i]:
             ax.vlines([x[i]], [q05[i]], [q95[i]], color=colour, linewidth=lwid, zorder=4)
-        ax.scatter([x[i]], [ynom[i]], s=70 if code == country else 45, color=colour,
-                   edgecolor="white", linewidth=1.0, zorder=5, gid=f"highlight-{code}")
+        ax.scatter(
+            [x[i]],
+            [ynom[i]],
+            s=70 if code == country else 45,
+            color=colour,
+            edgecolor="white",
+            linewidth=1.0,
+            zorder=5,
+            gid=f"highlight-{code}",
+        )
         interval = f" ({q05[i]:.0f}\u2013{q95[i]:.0f})" if ok[i] else ""
         txt = f"{_unit_name(code, t, labels)}: {ynom[i]:.0f}{interval}"
         # the diagonal of points runs from top left to bottom right: put labels in the empty
@@ -176,13 +202,21 @@ def plot_rank_intervals(
         right = x[i] <= 0.7 * n
         ymax_i = max(float(np.nanmax(ynom)), 1.0)
         dy = 14 + 12 * (k % 3) if ynom[i] > 0.12 * ymax_i else 4
-        ax.annotate(txt, xy=(x[i], ynom[i]), xytext=(12, dy) if right else (-12, -dy),
-                    textcoords="offset points", ha="left" if right else "right",
-                    va="bottom" if right else "top",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-                    fontsize=9, fontweight="bold" if code == country else "normal",
-                    color=colour, arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.8},
-                    zorder=6, gid="unit-label")
+        ax.annotate(
+            txt,
+            xy=(x[i], ynom[i]),
+            xytext=(12, dy) if right else (-12, -dy),
+            textcoords="offset points",
+            ha="left" if right else "right",
+            va="bottom" if right else "top",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            fontsize=9,
+            fontweight="bold" if code == country else "normal",
+            color=colour,
+            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.8},
+            zorder=6,
+            gid="unit-label",
+        )
     ymax = np.nanmax(np.concatenate([ynom, q95[ok], [1.0]]))
     ax.set_ylim(ymax + max(1.0, 0.03 * ymax), 0.0)
     ax.set_xlim(0.0, n + 1.0)
@@ -199,10 +233,17 @@ def plot_rank_intervals(
     if n_unranked:
         unranked = [str(c) for c, k in zip(codes_all, keep, strict=True) if not k]
         shown = [c for c in unranked if c == country or c in highlight]
-        add_note(ax, f"{n_unranked} unit{'s' if n_unranked > 1 else ''} without a nominal rank "
-                     "not shown" + (f" (including {', '.join(shown)})" if shown else "") + ".")
-    finish(ax, title if title is not None
-           else f"Rank on the {index_name} with 5\u201395% uncertainty interval")
+        add_note(
+            ax,
+            f"{n_unranked} unit{'s' if n_unranked > 1 else ''} without a nominal rank "
+            "not shown" + (f" (including {', '.join(shown)})" if shown else "") + ".",
+        )
+    finish(
+        ax,
+        title
+        if title is not None
+        else f"Rank on the {index_name} with 5\u201395% uncertainty interval",
+    )
     return ax
 
 
@@ -313,8 +354,9 @@ def plot_index_vs_gdp(
     nonpos = np.flatnonzero(np.isfinite(g) & (g <= 0)) if np.isfinite(g).any() else []
     if len(nonpos):
         raise ParameterError(
-            "data", "column 'gdp_per_capita' must be > 0 for a log scale: "
-            + ", ".join(f"{codes_all[i]!r}={g[i]:g}" for i in nonpos[:5])
+            "data",
+            "column 'gdp_per_capita' must be > 0 for a log scale: "
+            + ", ".join(f"{codes_all[i]!r}={g[i]:g}" for i in nonpos[:5]),
         )
     if np.isinf(g).any():
         raise ParameterError("data", "column 'gdp_per_capita' has infinite values")
@@ -324,8 +366,11 @@ def plot_index_vs_gdp(
     lx = np.log10(g)
     if fit is None:
         if len(codes) < 3 or np.ptp(lx) == 0:
-            raise ParameterError("data", "need at least 3 complete units with different GDP per "
-                                         f"capita to fit a line, got {len(codes)}")
+            raise ParameterError(
+                "data",
+                "need at least 3 complete units with different GDP per "
+                f"capita to fit a line, got {len(codes)}",
+            )
         b, a = np.polyfit(lx, s, 1)
     else:
         try:
@@ -337,14 +382,21 @@ def plot_index_vs_gdp(
     r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else np.nan
 
     ax = new_axes(ax)
-    ax.scatter(g, s, s=26, color=PALETTE["neutral"], alpha=0.75, linewidths=0, zorder=2,
-               label="Units")
+    ax.scatter(
+        g, s, s=26, color=PALETTE["neutral"], alpha=0.75, linewidths=0, zorder=2, label="Units"
+    )
     if len(g):
         xs = np.logspace(lx.min(), lx.max(), 50)
         r2txt = f", R\u00b2 = {r2:.2f}" if np.isfinite(r2) else ""
-        ax.plot(xs, a + b * np.log10(xs), color=PALETTE["fit"], linewidth=1.4, linestyle="--",
-                zorder=1, label=f"Fit: {fmt_num(a)} + {fmt_num(b)}\u00b7log\u2081\u2080(GDP pc)"
-                                f"{r2txt}")
+        ax.plot(
+            xs,
+            a + b * np.log10(xs),
+            color=PALETTE["fit"],
+            linewidth=1.4,
+            linestyle="--",
+            zorder=1,
+            label=f"Fit: {fmt_num(a)} + {fmt_num(b)}\u00b7log\u2081\u2080(GDP pc){r2txt}",
+        )
     order = np.argsort(resid, kind="stable")
     tol = 1e-9 * (limits[1] - limits[0])  # points on the line are neither over nor under
     over = [i for i in order[::-1][:n_label] if resid[i] > tol]
@@ -357,18 +409,34 @@ def plot_index_vs_gdp(
         marked.append((pos[country], PALETTE["highlight"], "country"))
     for k, (i, colour, kind) in enumerate(marked):
         is_c = kind == "country"
-        ax.scatter([g[i]], [s[i]], s=80 if is_c else 34, color=colour, edgecolor="white",
-                   linewidth=1.0, zorder=5 if is_c else 4, gid=f"highlight-{codes[i]}")
+        ax.scatter(
+            [g[i]],
+            [s[i]],
+            s=80 if is_c else 34,
+            color=colour,
+            edgecolor="white",
+            linewidth=1.0,
+            zorder=5 if is_c else 4,
+            gid=f"highlight-{codes[i]}",
+        )
         near_bottom = s[i] < limits[0] + 0.12 * (limits[1] - limits[0])
         near_top = s[i] > limits[1] - 0.12 * (limits[1] - limits[0])
         dy = 12 if (resid[i] >= 0 or near_bottom) and not near_top else -12
         dx = 8 if k % 2 == 0 else -8
-        ax.annotate(_unit_name(codes[i], t, labels), xy=(g[i], s[i]), xytext=(dx, dy),
-                    textcoords="offset points", ha="left" if dx > 0 else "right",
-                    va="bottom" if dy > 0 else "top", fontsize=9 if is_c else 8,
-                    fontweight="bold" if is_c else "normal", color=colour, zorder=6,
-                    arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6},
-                    gid="unit-label")
+        ax.annotate(
+            _unit_name(codes[i], t, labels),
+            xy=(g[i], s[i]),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha="left" if dx > 0 else "right",
+            va="bottom" if dy > 0 else "top",
+            fontsize=9 if is_c else 8,
+            fontweight="bold" if is_c else "normal",
+            color=colour,
+            zorder=6,
+            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6},
+            gid="unit-label",
+        )
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(_money))
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
@@ -376,17 +444,19 @@ def plot_index_vs_gdp(
     ax.set_xlabel(f"{gdp_label}, log scale")
     ax.set_ylabel(f"{index_name.capitalize()} score ({limits[0]:g}\u2013{limits[1]:g})")
     ax.grid(True, which="major", zorder=0)
-    handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE["frontier"],
-                      label="Over-performer"),
-               Line2D([], [], marker="o", linestyle="", color=PALETTE["peer"],
-                      label="Under-performer")]
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=PALETTE["frontier"], label="Over-performer"),
+        Line2D([], [], marker="o", linestyle="", color=PALETTE["peer"], label="Under-performer"),
+    ]
     h0, _ = ax.get_legend_handles_labels()
     ax.legend(handles=h0 + handles, loc="upper left", fontsize=8)
     notes = []
     n_missing = len(codes_all) - len(codes)
     if n_missing:
-        notes.append(f"{n_missing} unit{'s' if n_missing > 1 else ''} without score or GDP per "
-                     "capita not shown")
+        notes.append(
+            f"{n_missing} unit{'s' if n_missing > 1 else ''} without score or GDP per "
+            "capita not shown"
+        )
     if country is not None and country not in pos:
         notes.append(f"{country} has no complete data")
     if notes:
@@ -477,14 +547,21 @@ def plot_group_distributions(
         check_range(v, list(t.index), "data", value, limits)
     elif np.isinf(v).any():
         raise ParameterError("data", f"column {value!r} has infinite values")
-    grp = pd.Series([None if _isna(x) or str(x) == "" else str(x) for x in t[group]],
-                    index=t.index, dtype=object)
+    grp = pd.Series(
+        [None if _isna(x) or str(x) == "" else str(x) for x in t[group]],
+        index=t.index,
+        dtype=object,
+    )
     present = sorted({g for g in grp if g is not None})
     if not present:
         raise ParameterError("data", f"column {group!r} has no group")
     if order is None:
-        med = {g: np.nanmedian(v[(grp == g).to_numpy()]) if np.isfinite(
-            v[(grp == g).to_numpy()]).any() else -np.inf for g in present}
+        med = {
+            g: np.nanmedian(v[(grp == g).to_numpy()])
+            if np.isfinite(v[(grp == g).to_numpy()]).any()
+            else -np.inf
+            for g in present
+        }
         groups = sorted(present, key=lambda g: (-med[g], g))
     else:
         groups = [str(g) for g in order]
@@ -512,28 +589,58 @@ def plot_group_distributions(
     pos = np.arange(len(groups))
     nonempty = [i for i, b in enumerate(boxes) if b.size]
     if nonempty:
-        ax.boxplot([boxes[i] for i in nonempty], positions=pos[nonempty], widths=0.55,
-                   showfliers=False, patch_artist=True, zorder=1,
-                   boxprops={"facecolor": "#DCE9F5", "edgecolor": "#4D4D4D", "linewidth": 0.9},
-                   medianprops={"color": PALETTE["country"], "linewidth": 2.0},
-                   whiskerprops={"color": "#4D4D4D", "linewidth": 0.9},
-                   capprops={"color": "#4D4D4D", "linewidth": 0.9})
-    ax.scatter(np.concatenate(xs) if xs else [], np.concatenate(ys) if ys else [], s=14,
-               color=PALETTE["neutral"], alpha=0.8, linewidths=0, zorder=3, label="Units")
+        ax.boxplot(
+            [boxes[i] for i in nonempty],
+            positions=pos[nonempty],
+            widths=0.55,
+            showfliers=False,
+            patch_artist=True,
+            zorder=1,
+            boxprops={"facecolor": "#DCE9F5", "edgecolor": "#4D4D4D", "linewidth": 0.9},
+            medianprops={"color": PALETTE["country"], "linewidth": 2.0},
+            whiskerprops={"color": "#4D4D4D", "linewidth": 0.9},
+            capprops={"color": "#4D4D4D", "linewidth": 0.9},
+        )
+    ax.scatter(
+        np.concatenate(xs) if xs else [],
+        np.concatenate(ys) if ys else [],
+        s=14,
+        color=PALETTE["neutral"],
+        alpha=0.8,
+        linewidths=0,
+        zorder=3,
+        label="Units",
+    )
     if country is not None:
         cg = grp.get(country)
         cv = v[list(t.index).index(country)]
         if cg in groups and np.isfinite(cv):
             cx = groups.index(cg)
-            ax.scatter([cx], [cv], s=80, color=PALETTE["highlight"], edgecolor="white",
-                       linewidth=1.0, zorder=5, gid=f"highlight-{country}")
-            ax.annotate(f"{_unit_name(country, t, labels)}: {fmt_num(cv)}", xy=(cx, cv),
-                        xytext=(14, 0), textcoords="offset points", ha="left", va="center",
-                        fontsize=9, fontweight="bold", color=PALETTE["highlight"], zorder=6,
-                        arrowprops={"arrowstyle": "-", "color": PALETTE["highlight"], "lw": 0.8},
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                              "alpha": 0.85},
-                        gid="unit-label")
+            ax.scatter(
+                [cx],
+                [cv],
+                s=80,
+                color=PALETTE["highlight"],
+                edgecolor="white",
+                linewidth=1.0,
+                zorder=5,
+                gid=f"highlight-{country}",
+            )
+            ax.annotate(
+                f"{_unit_name(country, t, labels)}: {fmt_num(cv)}",
+                xy=(cx, cv),
+                xytext=(14, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=9,
+                fontweight="bold",
+                color=PALETTE["highlight"],
+                zorder=6,
+                arrowprops={"arrowstyle": "-", "color": PALETTE["highlight"], "lw": 0.8},
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                gid="unit-label",
+            )
         else:
             add_note(ax, f"{country}: no value or no group.")
     ax.set_xticks(pos)
@@ -618,8 +725,9 @@ def plot_trends(
     """
     if measure not in ("score", "rank"):
         raise ParameterError("measure", f"expected 'score' or 'rank', got {measure!r}")
-    t = check_frame(trend, "trend", ["value"],
-                    optional=["group_median", "group_q25", "group_q75", "data_year"])
+    t = check_frame(
+        trend, "trend", ["value"], optional=["group_median", "group_q25", "group_q75", "data_year"]
+    )
     q = [c in t.columns for c in ("group_q25", "group_q75")]
     if any(q) and not all(q):
         miss = "group_q75" if q[0] else "group_q25"
@@ -627,8 +735,9 @@ def plot_trends(
     try:
         years = np.asarray(t.index, dtype=float)
     except (TypeError, ValueError):
-        raise ParameterError("trend", "the index must hold years (integers), "
-                                      f"got {list(t.index)[:3]}") from None
+        raise ParameterError(
+            "trend", f"the index must hold years (integers), got {list(t.index)[:3]}"
+        ) from None
     if not np.all(np.isfinite(years)) or not np.all(years == np.round(years)):
         raise ParameterError("trend", f"the index must hold whole years, got {list(t.index)[:5]}")
     order = np.argsort(years, kind="stable")
@@ -652,8 +761,9 @@ def plot_trends(
         later = np.flatnonzero(np.isfinite(dy) & (dy > years))
         if later.size:
             i = later[0]
-            raise ParameterError("trend", f"data_year {dy[i]:g} is after its reference year "
-                                          f"{years[i]:g}")
+            raise ParameterError(
+                "trend", f"data_year {dy[i]:g} is after its reference year {years[i]:g}"
+            )
         old = np.isfinite(dy) & (dy < years) & np.isfinite(v)
     else:
         dy = None
@@ -661,24 +771,63 @@ def plot_trends(
     ax = new_axes(ax)
     ax.plot(years, v, color=PALETTE["country"], linewidth=2.0, zorder=3, label=country)
     if "group_median" in t.columns:
-        ax.plot(years, vals["group_median"], color=PALETTE["peer"], linestyle="--", linewidth=1.6,
-                marker="s", markersize=4, zorder=2, label=group_label)
+        ax.plot(
+            years,
+            vals["group_median"],
+            color=PALETTE["peer"],
+            linestyle="--",
+            linewidth=1.6,
+            marker="s",
+            markersize=4,
+            zorder=2,
+            label=group_label,
+        )
     if all(q):
-        ax.fill_between(years, vals["group_q25"], vals["group_q75"], color=PALETTE["peer"],
-                        alpha=0.15, linewidth=0, zorder=1, label=f"{group_label}: middle 50%")
+        ax.fill_between(
+            years,
+            vals["group_q25"],
+            vals["group_q75"],
+            color=PALETTE["peer"],
+            alpha=0.15,
+            linewidth=0,
+            zorder=1,
+            label=f"{group_label}: middle 50%",
+        )
     cur = np.isfinite(v) & ~old
-    ax.scatter(years[cur], v[cur], s=40, color=PALETTE["country"], edgecolor="white",
-               linewidth=0.8, zorder=4)
+    ax.scatter(
+        years[cur],
+        v[cur],
+        s=40,
+        color=PALETTE["country"],
+        edgecolor="white",
+        linewidth=0.8,
+        zorder=4,
+    )
     if old.any():
-        ax.scatter(years[old], v[old], s=44, facecolors="white", edgecolors=PALETTE["country"],
-                   linewidths=1.6, zorder=5, label="Value from an older data year")
+        ax.scatter(
+            years[old],
+            v[old],
+            s=44,
+            facecolors="white",
+            edgecolors=PALETTE["country"],
+            linewidths=1.6,
+            zorder=5,
+            label="Value from an older data year",
+        )
         for i in np.flatnonzero(old):
             gm = vals["group_median"][i] if "group_median" in vals else np.nan
             up = np.isfinite(gm) and (v[i] >= gm) != (measure == "rank")
-            ax.annotate(f"data {dy[i]:.0f}", xy=(years[i], v[i]), xytext=(0, 9 if up else -9),
-                        textcoords="offset points", ha="center", va="bottom" if up else "top",
-                        fontsize=7,
-                        color="#555555", gid="data-year-label")
+            ax.annotate(
+                f"data {dy[i]:.0f}",
+                xy=(years[i], v[i]),
+                xytext=(0, 9 if up else -9),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if up else "top",
+                fontsize=7,
+                color="#555555",
+                gid="data-year-label",
+            )
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     pad = 0.3
     ax.set_xlim(years.min() - pad, years.max() + pad)
@@ -691,8 +840,11 @@ def plot_trends(
             ax.set_ylim(hi, lo)
     ax.set_xlabel("Reference year")
     if ylabel is None:
-        ylabel = "Rank (1 = best)" if measure == "rank" else (
-            f"Score ({limits[0]:g}\u2013{limits[1]:g})" if limits else "Score")
+        ylabel = (
+            "Rank (1 = best)"
+            if measure == "rank"
+            else (f"Score ({limits[0]:g}\u2013{limits[1]:g})" if limits else "Score")
+        )
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", zorder=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -55,23 +55,53 @@ def _draw_grid(
     nr, nc = mat.shape
     cmap = mpl.colormaps[SCORE_CMAP].with_extremes(bad="white")
     norm = mpl.colors.Normalize(vmin=limits[0], vmax=limits[1])
-    im = ax.imshow(np.ma.masked_invalid(mat), cmap=cmap, norm=norm, aspect="auto",
-                   interpolation="nearest")
+    im = ax.imshow(
+        np.ma.masked_invalid(mat), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest"
+    )
     fontsize = 9 if nr * nc <= 60 else (8 if nr * nc <= 120 else 7)
     for i in range(nr):
         for j in range(nc):
             x = mat[i, j]
             if not np.isfinite(x):
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#F4F4F4",
-                                       edgecolor="#A8A8A8", hatch="///", linewidth=0.0,
-                                       zorder=2, gid="cell-missing"))
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5),
+                        1,
+                        1,
+                        facecolor="#F4F4F4",
+                        edgecolor="#A8A8A8",
+                        hatch="///",
+                        linewidth=0.0,
+                        zorder=2,
+                        gid="cell-missing",
+                    )
+                )
                 if annotate:
-                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=fontsize - 1,
-                            color="#555555", style="italic", zorder=3, gid="cell-missing-label")
+                    ax.text(
+                        j,
+                        i,
+                        "n/a",
+                        ha="center",
+                        va="center",
+                        fontsize=fontsize - 1,
+                        color="#555555",
+                        style="italic",
+                        zorder=3,
+                        gid="cell-missing-label",
+                    )
             elif annotate:
                 colour = "white" if luminance(cmap(norm(x))) < 0.36 else "#1A1A1A"
-                ax.text(j, i, f"{x:.{digits}f}", ha="center", va="center", fontsize=fontsize,
-                        color=colour, zorder=3, gid="cell-value")
+                ax.text(
+                    j,
+                    i,
+                    f"{x:.{digits}f}",
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                    color=colour,
+                    zorder=3,
+                    gid="cell-value",
+                )
     # white separators between cells
     ax.set_xticks(np.arange(-0.5, nc, 1.0), minor=True)
     ax.set_yticks(np.arange(-0.5, nr, 1.0), minor=True)
@@ -88,8 +118,9 @@ def _draw_grid(
     ax.set_xlim(-0.5, nc - 0.5)
     ax.set_ylim(nr - 0.5, -0.5)
     if cbar_location == "bottom":
-        cb = ax.figure.colorbar(im, ax=ax, location="bottom", fraction=0.05, pad=0.03,
-                                aspect=45, shrink=0.7)
+        cb = ax.figure.colorbar(
+            im, ax=ax, location="bottom", fraction=0.05, pad=0.03, aspect=45, shrink=0.7
+        )
     else:
         cb = ax.figure.colorbar(im, ax=ax, fraction=0.05, pad=0.02, aspect=25)
     cb.set_label(cbar_label, fontsize=9)
@@ -177,20 +208,39 @@ def plot_pillar_heatmap(
     ax = new_axes(ax, figsize=(8.0, max(3.0, min(10.0, 1.6 + 0.32 * nr))))
     cols = display_labels(pillars, None, labels, width=14, max_lines=3)
     rows = display_labels(t.index, t, row_labels, width=26, max_lines=1)
-    _draw_grid(ax, mat, rows, cols, limits=limits, digits=int(digits), annotate=annotate,
-               cbar_label=f"Score ({limits[0]:g}\u2013{limits[1]:g})")
+    _draw_grid(
+        ax,
+        mat,
+        rows,
+        cols,
+        limits=limits,
+        digits=int(digits),
+        annotate=annotate,
+        cbar_label=f"Score ({limits[0]:g}\u2013{limits[1]:g})",
+    )
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
-    ax.set_xlabel("Pillar (score 0\u2013100)" if limits == (0.0, 100.0)
-                  else f"Pillar (score {limits[0]:g}\u2013{limits[1]:g})")
+    ax.set_xlabel(
+        "Pillar (score 0\u2013100)"
+        if limits == (0.0, 100.0)
+        else f"Pillar (score {limits[0]:g}\u2013{limits[1]:g})"
+    )
     ax.set_ylabel("")
     n_missing = int((~np.isfinite(mat)).sum())
     finish(ax, title if title is not None else "Pillar scores")
     if n_missing:
-        ax.annotate(f"Hatched: no score ({n_missing} cell{'s' if n_missing > 1 else ''}).",
-                    xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -6),
-                    textcoords="offset points", ha="left", va="top", fontsize=8,
-                    color="#555555", gid="innolab-note")
+        ax.annotate(
+            f"Hatched: no score ({n_missing} cell{'s' if n_missing > 1 else ''}).",
+            xy=(0.0, 0.0),
+            xycoords="axes fraction",
+            xytext=(0, -6),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="#555555",
+            gid="innolab-note",
+        )
     return ax
 
 
@@ -199,10 +249,14 @@ def _check_codes(found: Sequence[str], valid: Mapping[str, str], what: str) -> N
     unknown = [c for c in found if c not in valid]
     if unknown:
         hints = {u: near_matches(u, valid) for u in unknown}
-        shown = "; ".join(f"{u!r}" + (f" (did you mean {', '.join(h)}?)" if h else "")
-                          for u, h in hints.items())
-        raise ParameterError("ratings", f"unknown {what} code{'s' if len(unknown) > 1 else ''}: "
-                                        f"{shown}; valid: {', '.join(valid)}")
+        shown = "; ".join(
+            f"{u!r}" + (f" (did you mean {', '.join(h)}?)" if h else "") for u, h in hints.items()
+        )
+        raise ParameterError(
+            "ratings",
+            f"unknown {what} code{'s' if len(unknown) > 1 else ''}: "
+            f"{shown}; valid: {', '.join(valid)}",
+        )
 
 
 def _select_one(t: pd.DataFrame, col: str, chosen: object, name: str) -> pd.DataFrame:
@@ -213,8 +267,10 @@ def _select_one(t: pd.DataFrame, col: str, chosen: object, name: str) -> pd.Data
     present = sorted({str(x) if col == "iso3" else x for x in t[col].dropna()})
     if chosen is None:
         if len(present) > 1:
-            raise ParameterError(name, f"the ratings cover several {col} values {present[:8]}; "
-                                       f"choose one with {name}=")
+            raise ParameterError(
+                name,
+                f"the ratings cover several {col} values {present[:8]}; choose one with {name}=",
+            )
         return t
     keep = t[col].astype(str) == str(chosen) if col == "iso3" else t[col] == chosen
     if not keep.any():
@@ -226,9 +282,14 @@ def _rating_matrix(ratings: pd.DataFrame, iso3: str | None, year: int | None) ->
     if not isinstance(ratings, pd.DataFrame):
         check_frame(ratings, "ratings")
     if "rating" in ratings.columns or "stakeholder" in ratings.columns:
-        t = check_frame(ratings, "ratings", ["stakeholder", "enabler", "rating"],
-                        optional=["iso3", "year", "respondents"], numeric=["rating"],
-                        unique_index=False)
+        t = check_frame(
+            ratings,
+            "ratings",
+            ["stakeholder", "enabler", "rating"],
+            optional=["iso3", "year", "respondents"],
+            numeric=["rating"],
+            unique_index=False,
+        )
         t = _select_one(t, "iso3", iso3, "iso3")
         t = _select_one(t, "year", year, "year")
         st = t["stakeholder"].astype(str).tolist()
@@ -238,8 +299,11 @@ def _rating_matrix(ratings: pd.DataFrame, iso3: str | None, year: int | None) ->
         pairs = pd.Series(list(zip(st, en, strict=True)))
         dup = pairs[pairs.duplicated()].unique().tolist()
         if dup:
-            raise ParameterError("ratings", f"several ratings for the same cell {dup[:3]}; "
-                                            "summarise them (e.g. the workshop mean) first")
+            raise ParameterError(
+                "ratings",
+                f"several ratings for the same cell {dup[:3]}; "
+                "summarise them (e.g. the workshop mean) first",
+            )
         grid = pd.DataFrame(np.nan, index=list(STAKEHOLDERS), columns=list(ENABLERS))
         r = values(t, "rating")
         for s, e, x in zip(st, en, r, strict=True):
@@ -247,17 +311,20 @@ def _rating_matrix(ratings: pd.DataFrame, iso3: str | None, year: int | None) ->
         return grid
     # wide: stakeholder codes x enabler codes
     if iso3 is not None or year is not None:
-        raise ParameterError("iso3" if iso3 is not None else "year",
-                             "only a long ratings table (iso3, year, stakeholder, enabler, "
-                             "rating) can be filtered")
+        raise ParameterError(
+            "iso3" if iso3 is not None else "year",
+            "only a long ratings table (iso3, year, stakeholder, enabler, rating) can be filtered",
+        )
     t = check_frame(ratings, "ratings", list(ratings.columns))
     if len(t.columns) == 0:
-        raise ParameterError("ratings", "missing columns: expected 'stakeholder', 'enabler', "
-                                        "'rating' (long) or enabler codes (wide)")
+        raise ParameterError(
+            "ratings",
+            "missing columns: expected 'stakeholder', 'enabler', "
+            "'rating' (long) or enabler codes (wide)",
+        )
     _check_codes([str(c) for c in t.index], STAKEHOLDERS, "stakeholder")
     _check_codes([str(c) for c in t.columns], ENABLERS, "enabler")
-    wide = pd.DataFrame({str(c): values(t, c) for c in t.columns},
-                        index=[str(i) for i in t.index])
+    wide = pd.DataFrame({str(c): values(t, c) for c in t.columns}, index=[str(i) for i in t.index])
     return wide.reindex(index=list(STAKEHOLDERS), columns=list(ENABLERS))
 
 
@@ -336,14 +403,23 @@ def plot_rating_grid(
     ticks = np.arange(lo, hi + 0.5, 1.0)
     n_missing = int((~np.isfinite(mat)).sum())
     note = f"; hatched = no rating ({n_missing} of {mat.size} cells)" if n_missing else ""
-    _draw_grid(ax, mat, rows, cols, limits=RATING_RANGE, digits=int(digits), annotate=True,
-               cbar_label=f"Expert rating ({lo:g} = nascent \u2026 {hi:g} = mature){note}",
-               cbar_ticks=ticks, col_fontsize=8, cbar_location="bottom")
+    _draw_grid(
+        ax,
+        mat,
+        rows,
+        cols,
+        limits=RATING_RANGE,
+        digits=int(digits),
+        annotate=True,
+        cbar_label=f"Expert rating ({lo:g} = nascent \u2026 {hi:g} = mature){note}",
+        cbar_ticks=ticks,
+        col_fontsize=8,
+        cbar_location="bottom",
+    )
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     ax.set_xlabel(f"Enabler (canvas block); rating {lo:g}\u2013{hi:g}")
     ax.set_ylabel("Stakeholder group")
     who = country or iso3 or "Country"
-    finish(ax, title if title is not None
-           else f"{who}: expert ratings by stakeholder and enabler")
+    finish(ax, title if title is not None else f"{who}: expert ratings by stakeholder and enabler")
     return ax

@@ -134,8 +134,17 @@ def plot_pillar_radar(
     for col, label, colour, ls, marker, alpha in series:
         v = data[col]
         vc = np.append(v, v[0])
-        ax.plot(closed, vc, color=colour, linestyle=ls, marker=marker, markersize=4,
-                linewidth=2.0 if col == "score" else 1.5, label=label, zorder=3 if alpha else 2)
+        ax.plot(
+            closed,
+            vc,
+            color=colour,
+            linestyle=ls,
+            marker=marker,
+            markersize=4,
+            linewidth=2.0 if col == "score" else 1.5,
+            label=label,
+            zorder=3 if alpha else 2,
+        )
         if alpha and np.isfinite(v).all():
             ax.fill(closed, vc, color=colour, alpha=alpha, zorder=1)
     missing = ~np.isfinite(data["score"])
@@ -153,8 +162,9 @@ def plot_pillar_radar(
     ax.spines["polar"].set_color("#BBBBBB")
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.3, 1.02), title=_score_label(limits),
-              title_fontsize=9)
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.3, 1.02), title=_score_label(limits), title_fontsize=9
+    )
     if missing.any():
         plain = display_labels(codes, t, labels, width=60, max_lines=1)
         add_note(ax, "No data: " + ", ".join(p for p, m in zip(plain, missing, strict=True) if m))
@@ -175,13 +185,33 @@ def _shade_bands(ax: Axes, limits: tuple[float, float], *, axis: str = "x") -> N
         if axis == "x":
             ax.axvspan(x0, x1, color=colour, zorder=0, linewidth=0, gid=f"band-{label}")
             tr = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-            ax.text((x0 + x1) / 2, 1.0, label, transform=tr, ha="center", va="bottom",
-                    fontsize=8, color="#555555", style="italic", gid="band-label")
+            ax.text(
+                (x0 + x1) / 2,
+                1.0,
+                label,
+                transform=tr,
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#555555",
+                style="italic",
+                gid="band-label",
+            )
         else:
             ax.axhspan(x0, x1, color=colour, zorder=0, linewidth=0, gid=f"band-{label}")
             tr = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
-            ax.text(1.0, (x0 + x1) / 2, f" {label}", transform=tr, ha="left", va="center",
-                    fontsize=8, color="#555555", style="italic", gid="band-label")
+            ax.text(
+                1.0,
+                (x0 + x1) / 2,
+                f" {label}",
+                transform=tr,
+                ha="left",
+                va="center",
+                fontsize=8,
+                color="#555555",
+                style="italic",
+                gid="band-label",
+            )
 
 
 # ----------------------------------------------------------------------------- pillar bars
@@ -275,32 +305,74 @@ def plot_pillar_bars(
     ax = new_axes(ax)
     y = np.arange(len(codes))
     missing = ~np.isfinite(s)
-    ax.barh(y, np.where(missing, 0.0, s), height=0.6, color=PALETTE["country"],
-            edgecolor="white", label=f"{country} score", zorder=2)
+    ax.barh(
+        y,
+        np.where(missing, 0.0, s),
+        height=0.6,
+        color=PALETTE["country"],
+        edgecolor="white",
+        label=f"{country} score",
+        zorder=2,
+    )
     if q05 is not None:
         ok = np.isfinite(s) & np.isfinite(q05) & np.isfinite(q95)
         lower = np.clip(s - q05, 0.0, None)
         upper = np.clip(q95 - s, 0.0, None)
-        ax.errorbar(s[ok], y[ok], xerr=np.vstack([lower[ok], upper[ok]]), fmt="none",
-                    ecolor=PALETTE["text"], elinewidth=1.2, capsize=4, zorder=4,
-                    label="5\u201395% interval")
+        ax.errorbar(
+            s[ok],
+            y[ok],
+            xerr=np.vstack([lower[ok], upper[ok]]),
+            fmt="none",
+            ecolor=PALETTE["text"],
+            elinewidth=1.2,
+            capsize=4,
+            zorder=4,
+            label="5\u201395% interval",
+        )
     pm = np.full(len(codes), np.nan)
     if "peer_median" in t.columns:
         pm = values(t, "peer_median")
         check_range(pm, codes, "scores", "peer_median", limits)
         okp = np.isfinite(pm)
-        ax.scatter(pm[okp], y[okp], marker="D", s=36, color=PALETTE["peer"], edgecolor="white",
-                   linewidth=0.8, zorder=5, label="Peer median")
+        ax.scatter(
+            pm[okp],
+            y[okp],
+            marker="D",
+            s=36,
+            color=PALETTE["peer"],
+            edgecolor="white",
+            linewidth=0.8,
+            zorder=5,
+            label="Peer median",
+        )
     lo, hi = limits
     for i in np.flatnonzero(missing):
-        ax.text(lo + 0.01 * (hi - lo), y[i], "no data", va="center", ha="left", fontsize=9,
-                color="#555555", style="italic", zorder=6)
+        ax.text(
+            lo + 0.01 * (hi - lo),
+            y[i],
+            "no data",
+            va="center",
+            ha="left",
+            fontsize=9,
+            color="#555555",
+            style="italic",
+            zorder=6,
+        )
     if annotate:
         for i in np.flatnonzero(~missing):
             ends = [s[i], pm[i]] + ([q95[i]] if q05 is not None else [])
             x = np.nanmax(ends) + 0.015 * (hi - lo)
-            ax.text(x, y[i] + 0.02, fmt_num(s[i]), va="center", ha="left", fontsize=9,
-                    color=PALETTE["text"], zorder=6, gid="value-label")
+            ax.text(
+                x,
+                y[i] + 0.02,
+                fmt_num(s[i]),
+                va="center",
+                ha="left",
+                fontsize=9,
+                color=PALETTE["text"],
+                zorder=6,
+                gid="value-label",
+            )
     if bands:
         _shade_bands(ax, limits, axis="x")
     ax.set_xlim(lo, hi)
@@ -313,10 +385,17 @@ def plot_pillar_bars(
     handles, names = ax.get_legend_handles_labels()
     first = [i for i, nm in enumerate(names) if nm.endswith(" score")]
     order = first + [i for i in range(len(names)) if i not in first]
-    ax.legend([handles[i] for i in order], [names[i] for i in order], loc="upper left",
-              bbox_to_anchor=(1.01, 1.0))
-    finish(ax, title if title is not None else f"{country}: pillar scores with 5\u201395% intervals",
-           pad=22 if bands else None)
+    ax.legend(
+        [handles[i] for i in order],
+        [names[i] for i in order],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
+    finish(
+        ax,
+        title if title is not None else f"{country}: pillar scores with 5\u201395% intervals",
+        pad=22 if bands else None,
+    )
     return ax
 
 
@@ -384,20 +463,34 @@ def plot_strengths_weaknesses(
     [(50.0, 92.0), (50.0, 12.5)]
     >>> plt.close(ax.figure)
     """
-    t = check_frame(table, "table", ["flag"], optional=["percentile", "rank"],
-                    numeric=["percentile", "rank"])
+    t = check_frame(
+        table, "table", ["flag"], optional=["percentile", "rank"], numeric=["percentile", "rank"]
+    )
     if "percentile" not in t.columns and "rank" not in t.columns:
         raise ParameterError(
-            "table", "missing column 'percentile' (or 'rank' with n_units); "
-            f"got {', '.join(map(str, t.columns))}"
+            "table",
+            "missing column 'percentile' (or 'rank' with n_units); "
+            f"got {', '.join(map(str, t.columns))}",
         )
-    flags = pd.Series([None if f is None or f is pd.NA or (isinstance(f, float) and np.isnan(f))
-                       or str(f).strip() == "" else str(f) for f in t["flag"]],
-                      index=t.index, dtype=object)
+    flags = pd.Series(
+        [
+            None
+            if f is None
+            or f is pd.NA
+            or (isinstance(f, float) and np.isnan(f))
+            or str(f).strip() == ""
+            else str(f)
+            for f in t["flag"]
+        ],
+        index=t.index,
+        dtype=object,
+    )
     bad = sorted({f for f in flags if f is not None and f not in ("strength", "weakness")})
     if bad:
-        raise ParameterError("table", f"column 'flag' has unknown values {bad}; "
-                                      "expected 'strength', 'weakness' or missing")
+        raise ParameterError(
+            "table",
+            f"column 'flag' has unknown values {bad}; expected 'strength', 'weakness' or missing",
+        )
     t = t.loc[flags.notna().to_numpy()]
     flags = flags[flags.notna()]
     if t.empty:
@@ -430,16 +523,31 @@ def plot_strengths_weaknesses(
     y = np.arange(len(codes))
     missing = ~np.isfinite(pct)
     colours = [PALETTE["strength"] if f == "strength" else PALETTE["weakness"] for f in fl]
-    ax.barh(y, np.where(missing, 0.0, pct - 50.0), left=50.0, height=0.65, color=colours,
-            edgecolor="white", zorder=2)
+    ax.barh(
+        y,
+        np.where(missing, 0.0, pct - 50.0),
+        left=50.0,
+        height=0.65,
+        color=colours,
+        edgecolor="white",
+        zorder=2,
+    )
     ax.axvline(50.0, color="#555555", linewidth=1.0, zorder=3)
     n_strength = int(np.sum(fl == "strength"))
     if 0 < n_strength < len(codes):
         ax.axhline(n_strength - 0.5, color="#999999", linewidth=0.8, linestyle=(0, (4, 3)))
     for i in range(len(codes)):
         if missing[i]:
-            ax.text(51.0, y[i], "no data", va="center", ha="left", fontsize=8, style="italic",
-                    color="#555555")
+            ax.text(
+                51.0,
+                y[i],
+                "no data",
+                va="center",
+                ha="left",
+                fontsize=8,
+                style="italic",
+                color="#555555",
+            )
             continue
         txt = fmt_num(pct[i], 0)
         if rk is not None and np.isfinite(rk[i]):
@@ -462,8 +570,10 @@ def plot_strengths_weaknesses(
     ax.set_xlabel("Percentile rank among comparison units (0\u2013100; 50 = median, 100 = best)")
     ax.set_ylabel("Indicator")
     ax.grid(axis="x", zorder=0)
-    handles = [Patch(color=PALETTE["strength"], label="Strength"),
-               Patch(color=PALETTE["weakness"], label="Weakness")]
+    handles = [
+        Patch(color=PALETTE["strength"], label="Strength"),
+        Patch(color=PALETTE["weakness"], label="Weakness"),
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     finish(ax, title if title is not None else f"{country}: strengths and weaknesses")
     return ax
@@ -540,15 +650,17 @@ def plot_gaps(
             refs = []
         if not refs and isinstance(gaps, pd.DataFrame):
             raise ParameterError(
-                "gaps", "missing column: at least one of "
-                f"{', '.join(map(repr, GAP_REFERENCES))}; got {', '.join(map(str, gaps.columns))}"
+                "gaps",
+                "missing column: at least one of "
+                f"{', '.join(map(repr, GAP_REFERENCES))}; got {', '.join(map(str, gaps.columns))}",
             )
     else:
         refs = [str(r) for r in references]
         unknown = [r for r in refs if r not in GAP_REFERENCES]
         if unknown or not refs:
-            raise ParameterError("references", f"unknown {unknown or refs}; valid: "
-                                               f"{', '.join(GAP_REFERENCES)}")
+            raise ParameterError(
+                "references", f"unknown {unknown or refs}; valid: {', '.join(GAP_REFERENCES)}"
+            )
     t = check_frame(gaps, "gaps", refs)
     codes = list(t.index)
     vals = {r: values(t, r) for r in refs}
@@ -568,39 +680,76 @@ def plot_gaps(
         v = vals[r]
         yy = y - 0.4 + height * (j + 0.5)
         miss = ~np.isfinite(v)
-        colours = [PALETTE["positive"] if x >= 0 else PALETTE["negative"] for x in
-                   np.nan_to_num(v)]
-        ax.barh(yy, np.where(miss, 0.0, v), height=height * 0.92, color=colours,
-                hatch=GAP_REFERENCES[r][1], edgecolor="white", linewidth=0.0, zorder=2,
-                label=GAP_REFERENCES[r][0])
+        colours = [PALETTE["positive"] if x >= 0 else PALETTE["negative"] for x in np.nan_to_num(v)]
+        ax.barh(
+            yy,
+            np.where(miss, 0.0, v),
+            height=height * 0.92,
+            color=colours,
+            hatch=GAP_REFERENCES[r][1],
+            edgecolor="white",
+            linewidth=0.0,
+            zorder=2,
+            label=GAP_REFERENCES[r][0],
+        )
         for i in range(len(codes)):
             if miss[i]:
-                ax.text(span * 0.01, yy[i], "n/a", va="center", ha="left", fontsize=7,
-                        color="#555555", style="italic")
+                ax.text(
+                    span * 0.01,
+                    yy[i],
+                    "n/a",
+                    va="center",
+                    ha="left",
+                    fontsize=7,
+                    color="#555555",
+                    style="italic",
+                )
             elif annotate:
                 pos = v[i] >= 0
-                ax.text(v[i] + (0.015 if pos else -0.015) * span, yy[i], fmt_num(v[i]),
-                        va="center", ha="left" if pos else "right", fontsize=7.5,
-                        color=PALETTE["text"], gid="value-label")
+                ax.text(
+                    v[i] + (0.015 if pos else -0.015) * span,
+                    yy[i],
+                    fmt_num(v[i]),
+                    va="center",
+                    ha="left" if pos else "right",
+                    fontsize=7.5,
+                    color=PALETTE["text"],
+                    gid="value-label",
+                )
     ax.axvline(0.0, color="#444444", linewidth=1.0, zorder=3)
     lo_v, hi_v = min(float(finite_all.min()), 0.0), max(float(finite_all.max()), 0.0)
     rng_v = max(hi_v - lo_v, 1e-9)
     pad = (0.16 if annotate else 0.05) * rng_v
-    ax.set_xlim(lo_v - max(pad, 0.1 * rng_v if lo_v == 0 else pad),
-                hi_v + max(pad, 0.1 * rng_v if hi_v == 0 else pad))
+    ax.set_xlim(
+        lo_v - max(pad, 0.1 * rng_v if lo_v == 0 else pad),
+        hi_v + max(pad, 0.1 * rng_v if hi_v == 0 else pad),
+    )
     ax.set_yticks(y)
     ax.set_yticklabels(display_labels(codes, t, labels, width=26, max_lines=2))
     ax.set_ylim(len(codes) - 0.5, -0.5)
     ax.set_xlabel(f"Gap ({unit}; {country} \u2212 reference, positive = ahead)")
     ax.set_ylabel("")
     ax.grid(axis="x", zorder=0)
-    handles = [Patch(color=PALETTE["positive"], label="Ahead"),
-               Patch(color=PALETTE["negative"], label="Behind")]
+    handles = [
+        Patch(color=PALETTE["positive"], label="Ahead"),
+        Patch(color=PALETTE["negative"], label="Behind"),
+    ]
     if k > 1:
-        handles += [Patch(facecolor="#8C8C8C", hatch=GAP_REFERENCES[r][1], edgecolor="white",
-                          label=GAP_REFERENCES[r][0]) for r in refs]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title=None if k > 1 else f"vs {GAP_REFERENCES[refs[0]][0].lower()}",
-              title_fontsize=9)
+        handles += [
+            Patch(
+                facecolor="#8C8C8C",
+                hatch=GAP_REFERENCES[r][1],
+                edgecolor="white",
+                label=GAP_REFERENCES[r][0],
+            )
+            for r in refs
+        ]
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        title=None if k > 1 else f"vs {GAP_REFERENCES[refs[0]][0].lower()}",
+        title_fontsize=9,
+    )
     finish(ax, title if title is not None else f"{country}: gaps to peers and frontier")
     return ax

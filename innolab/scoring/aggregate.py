@@ -164,8 +164,9 @@ def generalised_mean(x: np.ndarray, w: np.ndarray, *, p: float = 2.0) -> np.ndar
     elif not integer:
         bad = valid & (x < 0)
         if bad.any():
-            raise _DomainError(f"the generalised mean with non-integer p = {p:g} needs values "
-                               ">= 0", bad)
+            raise _DomainError(
+                f"the generalised mean with non-integer p = {p:g} needs values >= 0", bad
+            )
     xp = np.power(np.where(valid, x, 1.0), p)
     m = _finish(np.sum(xp * wv, axis=-1), wv.sum(axis=-1))
     with np.errstate(invalid="ignore"):
@@ -191,7 +192,7 @@ def copeland(x: np.ndarray, w: np.ndarray, *, chunk: int = 256) -> np.ndarray:
     out = np.empty(xf.shape[:2])
     upper = np.triu(np.ones((u, u), dtype=bool), 1)
     for s in range(0, xf.shape[0], chunk):
-        xs, ws = xf[s:s + chunk], wf[s:s + chunk]
+        xs, ws = xf[s : s + chunk], wf[s : s + chunk]
         xi, xj = xs[:, :, None, :], xs[:, None, :, :]
         wcol = ws[:, None, :, None]  # (r, 1, c, 1): weighted count by a batched matmul
         score_pairs = (2.0 * (xi > xj) + (xi == xj)).astype(float)
@@ -209,7 +210,7 @@ def copeland(x: np.ndarray, w: np.ndarray, *, chunk: int = 256) -> np.ndarray:
         empty = np.isnan(xs).all(axis=-1)  # (r, u): units with no data
         sgn = np.where(empty[:, :, None] | empty[:, None, :], 0.0, sgn)
         score = sgn.sum(axis=-1)
-        out[s:s + chunk] = np.where(empty, np.nan, score)
+        out[s : s + chunk] = np.where(empty, np.nan, score)
     return out.reshape(lead + (u,))
 
 
@@ -245,7 +246,7 @@ class AggregationPlan:
 
     @property
     def aggregates(self) -> tuple[str, ...]:
-        return self.columns[self.n_inputs:]
+        return self.columns[self.n_inputs :]
 
     def weight_vector(self, weights: Mapping[str, float] | pd.Series) -> np.ndarray:
         """Weights in ``columns`` order (every code must be present)."""
@@ -329,16 +330,21 @@ def aggregate_arrays(
     values = np.asarray(values, dtype=float)
     weights = np.asarray(weights, dtype=float)
     if values.shape[-1] != plan.n_inputs:
-        raise ParameterError("values", f"expected {plan.n_inputs} indicator columns, got "
-                             f"{values.shape[-1]}")
+        raise ParameterError(
+            "values", f"expected {plan.n_inputs} indicator columns, got {values.shape[-1]}"
+        )
     if weights.shape[-1] != len(plan.columns):
-        raise ParameterError("weights", f"expected {len(plan.columns)} weights, got "
-                             f"{weights.shape[-1]}")
+        raise ParameterError(
+            "weights", f"expected {len(plan.columns)} weights, got {weights.shape[-1]}"
+        )
     _check_weights(weights, plan.columns)
     unknown = set(params or {}) - {"p"}
     if unknown:
-        raise ParameterError("params", f"unknown aggregation parameters {sorted(unknown)}; "
-                             "only 'p' (generalised mean) is accepted")
+        raise ParameterError(
+            "params",
+            f"unknown aggregation parameters {sorted(unknown)}; "
+            "only 'p' (generalised mean) is accepted",
+        )
     if isinstance(method, Mapping):
         method = _level_map(method)
     if isinstance(method, str) or isinstance(method, Mapping):
@@ -401,8 +407,9 @@ def _aggregate_one(values, plan, weights, method, params, min_coverage, units) -
     return out
 
 
-def _named_error(e: _DomainError, code: str, kids: list[str], units: Sequence[Any] | None
-                 ) -> ComputationError:
+def _named_error(
+    e: _DomainError, code: str, kids: list[str], units: Sequence[Any] | None
+) -> ComputationError:
     m = e.mask.reshape((-1,) + e.mask.shape[-2:]).any(axis=0)  # (units, children)
     bad_kids = [kids[j] for j in np.nonzero(m.any(axis=0))[0]]
     rows = np.nonzero(m.any(axis=1))[0]
@@ -461,7 +468,7 @@ def aggregate(
     check_frame(data)
     if not isinstance(method, str):
         method = _level_map(method)
-    for name in ([method] if isinstance(method, str) else list(method.values())):
+    for name in [method] if isinstance(method, str) else list(method.values()):
         AGGREGATORS.get(name)
     if min_coverage is not None and not 0 <= min_coverage <= 1:
         raise ParameterError("min_coverage", f"must be in [0, 1], got {min_coverage!r}")
@@ -488,9 +495,16 @@ def aggregate(
     if uses_copeland:
         res = _by_blocks(x, data.index, plan, wvec, method, params, min_coverage)
     else:
-        res = aggregate_arrays(x, plan, wvec, method, params=params, min_coverage=min_coverage,
-                               units=list(map(str, data.index)))
-    agg = res[:, plan.n_inputs:]
+        res = aggregate_arrays(
+            x,
+            plan,
+            wvec,
+            method,
+            params=params,
+            min_coverage=min_coverage,
+            units=list(map(str, data.index)),
+        )
+    agg = res[:, plan.n_inputs :]
     out = pd.concat(
         [data, pd.DataFrame(agg, index=data.index, columns=list(plan.aggregates))], axis=1
     )
@@ -523,7 +537,12 @@ def _by_blocks(x, index, plan, wvec, method, params, min_coverage) -> np.ndarray
         labels = np.asarray(units[rows], dtype=object)
         order = rows[np.argsort(labels.astype(str), kind="stable")]
         res[order] = aggregate_arrays(
-            x[order], plan, wvec, method, params=params, min_coverage=min_coverage,
+            x[order],
+            plan,
+            wvec,
+            method,
+            params=params,
+            min_coverage=min_coverage,
             units=[str(u) for u in np.asarray(units, dtype=object)[order]],
         )
     return res

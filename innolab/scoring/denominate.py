@@ -116,7 +116,13 @@ def denominate(
         y = x / dens * scales
     lost = has_x & np.isnan(dens)
     audit = cell_audit(
-        STAGE, data.index, cols, lost, x, y, "denominator_missing",
+        STAGE,
+        data.index,
+        cols,
+        lost,
+        x,
+        y,
+        "denominator_missing",
         {c: f"denominator {d} is missing" for c, d, _ in plan},
     )
     details = pd.DataFrame(

@@ -170,9 +170,7 @@ def carry_forward(x: np.ndarray, years: np.ndarray, max_gap: int | None = 5) -> 
     return y[:, 0]
 
 
-def _carry(
-    x: np.ndarray, years: np.ndarray, max_gap: int | None
-) -> tuple[np.ndarray, np.ndarray]:
+def _carry(x: np.ndarray, years: np.ndarray, max_gap: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Carry forward down the rows of ``x`` (one unit, rows sorted by year); also source years."""
     yrs = np.asarray(years, dtype=float)
     if np.any(np.diff(yrs) <= 0):
@@ -393,9 +391,7 @@ def impute(
         idx = [pos[c] for c in pcols]
         if scope == "panel":
             if not panel:
-                raise ParameterError(
-                    "method", f"{name} needs panel data indexed by (iso3, year)"
-                )
+                raise ParameterError("method", f"{name} needs panel data indexed by (iso3, year)")
             _apply_carry(data.index, x, y, detail, idx, prm)
             continue
         g = _group_labels(data, groups) if scope == "group" else None
@@ -467,8 +463,10 @@ def _group_labels(data: pd.DataFrame, groups: pd.Series | str | None) -> np.ndar
     if isinstance(groups, pd.Series):
         if groups.index.equals(data.index):
             return groups.to_numpy(dtype=object)
-        keys = data.index.get_level_values(0) if isinstance(data.index, pd.MultiIndex) else (
-            data.index
+        keys = (
+            data.index.get_level_values(0)
+            if isinstance(data.index, pd.MultiIndex)
+            else (data.index)
         )
         if not groups.index.is_unique:
             raise ParameterError("groups", "the group Series has duplicate unit labels")
@@ -513,7 +511,8 @@ def _apply_carry(
     if max_gap is not None:
         ok &= (ys[:, None] - src) <= max_gap
     filled = np.where(ok, val, xs)
-    det = np.where(ok, np.char.add("carried forward from ", np.where(ok, src, 0).astype(int)
-                                   .astype(str)), "").astype(object)
+    det = np.where(
+        ok, np.char.add("carried forward from ", np.where(ok, src, 0).astype(int).astype(str)), ""
+    ).astype(object)
     y[np.ix_(order, idx)] = filled
     detail[np.ix_(order, idx)] = det

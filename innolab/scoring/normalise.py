@@ -117,8 +117,9 @@ def _no_range(s: Mapping[str, Any]) -> bool:
     return not (s["max"] > s["min"])
 
 
-def _apply_minmax(x: np.ndarray, s: Mapping[str, Any], *, lower: float = 0.0,
-                  upper: float = 100.0) -> np.ndarray:
+def _apply_minmax(
+    x: np.ndarray, s: Mapping[str, Any], *, lower: float = 0.0, upper: float = 100.0
+) -> np.ndarray:
     if _no_range(s):
         return np.full(x.shape, np.nan)
     return (x - s["min"]) / (s["max"] - s["min"]) * (upper - lower) + lower
@@ -142,8 +143,9 @@ def _zscore_fit(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0) -> dict[st
     return {"mean": m, "sd": s, "n": int(v.size)}
 
 
-def _zscore_apply(x: np.ndarray, s: Mapping[str, Any], *, mean: float = 0.0,
-                  sd: float = 1.0) -> np.ndarray:
+def _zscore_apply(
+    x: np.ndarray, s: Mapping[str, Any], *, mean: float = 0.0, sd: float = 1.0
+) -> np.ndarray:
     if not s["sd"] > 0:
         return np.full(x.shape, np.nan)
     return (x - s["mean"]) / s["sd"] * sd + mean
@@ -163,12 +165,8 @@ def _rank_of(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return r
 
 
-rank_scores = _register(
-    Normaliser("rank", _ref_fit, lambda x, s: _rank_of(x, s["reference"]))
-)
-borda = _register(
-    Normaliser("borda", _ref_fit, lambda x, s: _rank_of(x, s["reference"]) - 1.0)
-)
+rank_scores = _register(Normaliser("rank", _ref_fit, lambda x, s: _rank_of(x, s["reference"])))
+borda = _register(Normaliser("borda", _ref_fit, lambda x, s: _rank_of(x, s["reference"]) - 1.0))
 
 
 def _prank_apply(x: np.ndarray, s: Mapping[str, Any]) -> np.ndarray:
@@ -187,15 +185,12 @@ def _fracmax_fit(x: np.ndarray, **_: Any) -> dict[str, Any]:
     mx = float(v.max()) if v.size else np.nan
     if v.size and not mx > 0:
         raise ComputationError(
-            f"fraction_of_max needs a positive maximum (got {mx:g}); use minmax or "
-            "distance_to_max"
+            f"fraction_of_max needs a positive maximum (got {mx:g}); use minmax or distance_to_max"
         )
     return {"max": mx, "n": int(v.size)}
 
 
-fraction_of_max = _register(
-    Normaliser("fraction_of_max", _fracmax_fit, lambda x, s: x / s["max"])
-)
+fraction_of_max = _register(Normaliser("fraction_of_max", _fracmax_fit, lambda x, s: x / s["max"]))
 
 
 def _d2max_apply(x: np.ndarray, s: Mapping[str, Any]) -> np.ndarray:
@@ -204,9 +199,7 @@ def _d2max_apply(x: np.ndarray, s: Mapping[str, Any]) -> np.ndarray:
     return 1 - (s["max"] - x) / (s["max"] - s["min"])
 
 
-distance_to_max = _register(
-    Normaliser("distance_to_max", _minmax_stats, _d2max_apply, _no_range)
-)
+distance_to_max = _register(Normaliser("distance_to_max", _minmax_stats, _d2max_apply, _no_range))
 
 
 def _d2ref_fit(x: np.ndarray, *, reference: float, cap: bool = False) -> dict[str, Any]:
@@ -216,8 +209,9 @@ def _d2ref_fit(x: np.ndarray, *, reference: float, cap: bool = False) -> dict[st
     return {"reference": ref}
 
 
-def _d2ref_apply(x: np.ndarray, s: Mapping[str, Any], *, reference: float = np.nan,
-                 cap: bool = False) -> np.ndarray:
+def _d2ref_apply(
+    x: np.ndarray, s: Mapping[str, Any], *, reference: float = np.nan, cap: bool = False
+) -> np.ndarray:
     y = x / s["reference"]
     return np.where(y > 1, 1.0, y) if cap else y
 
@@ -239,8 +233,9 @@ def _d2targ_degenerate(s: Mapping[str, Any]) -> bool:
     return not (s["target"] != s["min"])
 
 
-def _d2targ_apply(x: np.ndarray, s: Mapping[str, Any], *, target: float = np.nan,
-                  cap: bool = False) -> np.ndarray:
+def _d2targ_apply(
+    x: np.ndarray, s: Mapping[str, Any], *, target: float = np.nan, cap: bool = False
+) -> np.ndarray:
     if _d2targ_degenerate(s):
         return np.full(x.shape, np.nan)
     y = (x - s["min"]) / (s["target"] - s["min"])
@@ -248,13 +243,15 @@ def _d2targ_apply(x: np.ndarray, s: Mapping[str, Any], *, target: float = np.nan
 
 
 distance_to_target = _register(
-    Normaliser("distance_to_target", _d2targ_fit, _d2targ_apply, _d2targ_degenerate,
-               needs=("target",))
+    Normaliser(
+        "distance_to_target", _d2targ_fit, _d2targ_apply, _d2targ_degenerate, needs=("target",)
+    )
 )
 
 
-def _gp_fit(x: np.ndarray, *, goalposts: tuple[float, float], scale: float = 100.0
-            ) -> dict[str, Any]:
+def _gp_fit(
+    x: np.ndarray, *, goalposts: tuple[float, float], scale: float = 100.0
+) -> dict[str, Any]:
     try:
         lo, hi = (float(g) for g in goalposts)
     except (TypeError, ValueError):
@@ -264,8 +261,9 @@ def _gp_fit(x: np.ndarray, *, goalposts: tuple[float, float], scale: float = 100
     return {"lo": min(lo, hi), "hi": max(lo, hi)}
 
 
-def _gp_apply(x: np.ndarray, s: Mapping[str, Any], *, goalposts: Any = None,
-              scale: float = 100.0) -> np.ndarray:
+def _gp_apply(
+    x: np.ndarray, s: Mapping[str, Any], *, goalposts: Any = None, scale: float = 100.0
+) -> np.ndarray:
     y = (x - s["lo"]) / (s["hi"] - s["lo"])
     return np.clip(y, 0.0, 1.0) * scale
 
@@ -438,8 +436,14 @@ def normalise(
     """
     if bounds is None:
         bounds = fit_bounds(
-            data, method, directions=directions, params=params, overrides=overrides,
-            targets=targets, goalposts=goalposts, columns=columns,
+            data,
+            method,
+            directions=directions,
+            params=params,
+            overrides=overrides,
+            targets=targets,
+            goalposts=goalposts,
+            columns=columns,
         )
     out = apply_bounds(data, bounds, constant=constant)
     return StageResult(out, empty_audit(data.index), bounds.table(), {"bounds": bounds})
@@ -448,8 +452,9 @@ def normalise(
 # --------------------------------------------------------------------------- helpers
 def _columns(data: pd.DataFrame, directions: Any, columns: list[str] | None) -> list[str]:
     if directions is None:
-        raise ParameterError("directions", "required (code -> +1 or -1), e.g. "
-                             "framework.directions()")
+        raise ParameterError(
+            "directions", "required (code -> +1 or -1), e.g. framework.directions()"
+        )
     if columns is not None:
         cols = select_numeric(data, columns)
     else:
@@ -469,8 +474,17 @@ def _direction(directions: Any, code: str) -> int:
     return int(d)
 
 
-def _fill_needs(norm: Normaliser, code: str, d: int, prm: dict[str, Any], targets: Any,
-                goalposts_: Any, data: pd.DataFrame, j: int, x: np.ndarray) -> dict[str, Any]:
+def _fill_needs(
+    norm: Normaliser,
+    code: str,
+    d: int,
+    prm: dict[str, Any],
+    targets: Any,
+    goalposts_: Any,
+    data: pd.DataFrame,
+    j: int,
+    x: np.ndarray,
+) -> dict[str, Any]:
     prm = dict(prm)
     if "target" in norm.needs:
         t = prm.get("target")
@@ -489,8 +503,10 @@ def _fill_needs(norm: Normaliser, code: str, d: int, prm: dict[str, Any], target
     if "reference" in norm.needs:
         ref = prm.get("reference")
         if ref is None:
-            raise ParameterError("reference", "distance_to_reference needs params['reference']"
-                                 " (a unit label or a value)")
+            raise ParameterError(
+                "reference",
+                "distance_to_reference needs params['reference'] (a unit label or a value)",
+            )
         if isinstance(ref, int | float) and not isinstance(ref, bool):
             prm["reference"] = d * float(ref)
         else:

@@ -86,31 +86,73 @@ STAGES = ("denominate", "impute", "screen", "treat", "normalise", "weights", "ag
 TABLE_STAGES = ("denominated", "imputed", "screened", "treated", "normalised", "aggregated")
 """The stage tables a build exposes (and ``innolab score --stages`` writes)."""
 
-_TABLE_OF = {"denominate": "denominated", "impute": "imputed", "screen": "screened",
-             "treat": "treated", "normalise": "normalised", "aggregate": "aggregated"}
+_TABLE_OF = {
+    "denominate": "denominated",
+    "impute": "imputed",
+    "screen": "screened",
+    "treat": "treated",
+    "normalise": "normalised",
+    "aggregate": "aggregated",
+}
 
-_REGISTRY_OF = {"impute": "IMPUTERS", "treat": "TREATMENTS", "normalise": "NORMALISERS",
-                "aggregate": "AGGREGATORS", "weights": "WEIGHTINGS"}
+_REGISTRY_OF = {
+    "impute": "IMPUTERS",
+    "treat": "TREATMENTS",
+    "normalise": "NORMALISERS",
+    "aggregate": "AGGREGATORS",
+    "weights": "WEIGHTINGS",
+}
 
 _OPTIONS = {
     "denominate": frozenset(),
     "impute": frozenset({"method", "group", "overrides", "params"}),
-    "screen": frozenset({"min_coverage", "by", "nonzero_threshold", "rule", "force_include",
-                         "force_exclude", "indicator_coverage", "pillar_coverage"}),
+    "screen": frozenset(
+        {
+            "min_coverage",
+            "by",
+            "nonzero_threshold",
+            "rule",
+            "force_include",
+            "force_exclude",
+            "indicator_coverage",
+            "pillar_coverage",
+        }
+    ),
     "treat": frozenset({"method", "overrides", "params"}),
     "normalise": frozenset({"method", "overrides", "params"}),
     "weights": frozenset({"method", "values", "params"}),
     "aggregate": frozenset({"method", "weights", "min_coverage", "params"}),
 }
 # kernel arguments the stage verb supplies itself (never spec parameters)
-_INJECTED = frozenset({"groups", "years", "direction", "directions", "targets", "weights", "w",
-                       "framework", "data", "bounds"})
+_INJECTED = frozenset(
+    {
+        "groups",
+        "years",
+        "direction",
+        "directions",
+        "targets",
+        "weights",
+        "w",
+        "framework",
+        "data",
+        "bounds",
+    }
+)
 
 DEFAULT_SPEC: Mapping[str, Any] = {
-    "screen": {"indicator_coverage": 0.66, "min_coverage": 0.66, "by": "unit",
-               "pillar_coverage": 0.5},
-    "treat": {"method": "winsorise", "max_points": 5, "skew": 2.25, "kurtosis": 3.5,
-              "fallback": "log"},
+    "screen": {
+        "indicator_coverage": 0.66,
+        "min_coverage": 0.66,
+        "by": "unit",
+        "pillar_coverage": 0.5,
+    },
+    "treat": {
+        "method": "winsorise",
+        "max_points": 5,
+        "skew": 2.25,
+        "kurtosis": 3.5,
+        "fallback": "log",
+    },
     "normalise": {"method": "minmax", "lower": 0, "upper": 100},
     "aggregate": {"method": "arithmetic"},
 }
@@ -148,8 +190,9 @@ def _kernel_params(stage: str, method: str) -> set[str] | None:
     reg = getattr(_registry, _REGISTRY_OF[stage])
     fn = reg.get(method)
     # fit/apply objects (normalisers): the union of both functions' named parameters
-    parts = [(fn.fit, 1), (fn.apply, 2)] if hasattr(fn, "fit") and hasattr(fn, "apply") \
-        else [(fn, 1)]
+    parts = (
+        [(fn.fit, 1), (fn.apply, 2)] if hasattr(fn, "fit") and hasattr(fn, "apply") else [(fn, 1)]
+    )
     names: set[str] = set()
     open_ended = 0
     for func, n_data in parts:
@@ -197,7 +240,9 @@ def _check_params(stage: str, method: str, params: Mapping[str, Any], key: str) 
             valid = ", ".join(sorted(allowed)) or "none"
             raise SpecError(
                 f"unknown parameter {k!r} for {stage} method {method!r} (valid: {valid})"
-                + (f"; did you mean {hint[0]!r}?" if hint else ""), key=f"{key}.{k}")
+                + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                key=f"{key}.{k}",
+            )
 
 
 def _parse_step(stage: str, raw: Any, path: str | None) -> Step:
@@ -210,34 +255,43 @@ def _parse_step(stage: str, raw: Any, path: str | None) -> Step:
     raw = {str(k): v for k, v in raw.items()}
     params = raw.pop("params", None) or {}
     if not isinstance(params, Mapping):
-        raise SpecError(f"params must be a mapping (found {params!r})", path=path,
-                        key=f"{stage}.params")
+        raise SpecError(
+            f"params must be a mapping (found {params!r})", path=path, key=f"{stage}.params"
+        )
     params = {str(k): v for k, v in params.items()}
     overrides = raw.pop("overrides", None) or {}
     if not isinstance(overrides, Mapping):
-        raise SpecError(f"overrides must map indicator codes to a method or a mapping "
-                        f"(found {overrides!r})", path=path, key=f"{stage}.overrides")
-    overrides = {str(k): (dict(v) if isinstance(v, Mapping) else v) for k, v in
-                 overrides.items()}
+        raise SpecError(
+            f"overrides must map indicator codes to a method or a mapping (found {overrides!r})",
+            path=path,
+            key=f"{stage}.overrides",
+        )
+    overrides = {str(k): (dict(v) if isinstance(v, Mapping) else v) for k, v in overrides.items()}
     method = raw.pop("method", None)
     options: dict[str, Any] = {}
     try:
         if stage == "denominate":
             if raw or params or overrides:
                 bad = next(iter(raw or params or overrides))
-                raise SpecError("denominate takes no options (the framework names each "
-                                "indicator's denominator)", key=f"{stage}.{bad}")
+                raise SpecError(
+                    "denominate takes no options (the framework names each "
+                    "indicator's denominator)",
+                    key=f"{stage}.{bad}",
+                )
             if method is not None:
                 raise SpecError("denominate has no methods", key=f"{stage}.method")
             return Step(stage)
         if stage == "screen":
             if method is not None:
-                raise SpecError("screen has no methods; give min_coverage and by",
-                                key="screen.method")
+                raise SpecError(
+                    "screen has no methods; give min_coverage and by", key="screen.method"
+                )
             for k in list(raw):
                 if k not in _OPTIONS["screen"]:
-                    raise SpecError(f"unknown option {k!r} (valid: "
-                                    f"{', '.join(sorted(_OPTIONS['screen']))})", key=f"screen.{k}")
+                    raise SpecError(
+                        f"unknown option {k!r} (valid: {', '.join(sorted(_OPTIONS['screen']))})",
+                        key=f"screen.{k}",
+                    )
             if "min_coverage" not in raw:
                 raise SpecError("min_coverage is required (e.g. 0.66)", key="screen.min_coverage")
             for k in ("min_coverage", "indicator_coverage", "pillar_coverage"):
@@ -245,12 +299,12 @@ def _parse_step(stage: str, raw: Any, path: str | None) -> Step:
                     continue
                 mc = raw[k]
                 if not isinstance(mc, int | float) or isinstance(mc, bool) or not 0 <= mc <= 1:
-                    raise SpecError(f"must be a number in [0, 1] (found {mc!r})",
-                                    key=f"screen.{k}")
+                    raise SpecError(f"must be a number in [0, 1] (found {mc!r})", key=f"screen.{k}")
             by = raw.get("by", "unit")
             if by not in ("unit", "indicator", "pillar"):
-                raise SpecError(f"must be unit, indicator or pillar (found {by!r})",
-                                key="screen.by")
+                raise SpecError(
+                    f"must be unit, indicator or pillar (found {by!r})", key="screen.by"
+                )
             if overrides:
                 raise SpecError("screen takes no overrides", key="screen.overrides")
             raw.setdefault("by", "unit")
@@ -260,17 +314,21 @@ def _parse_step(stage: str, raw: Any, path: str | None) -> Step:
             if method is None:
                 method = "explicit" if values is not None else None
             if method is None:
-                raise SpecError("give method (equal, pca, explicit, ...) or values",
-                                key="weights.method")
+                raise SpecError(
+                    "give method (equal, pca, explicit, ...) or values", key="weights.method"
+                )
             if method == "explicit":
                 if not isinstance(values, Mapping) or not values:
-                    raise SpecError("explicit weights need values: {code: weight, ...}",
-                                    key="weights.values")
+                    raise SpecError(
+                        "explicit weights need values: {code: weight, ...}", key="weights.values"
+                    )
                 options["values"] = {str(k): v for k, v in values.items()}
                 params.update(raw)
                 if params:
-                    raise SpecError(f"unknown option {next(iter(params))!r}",
-                                    key=f"weights.{next(iter(params))}")
+                    raise SpecError(
+                        f"unknown option {next(iter(params))!r}",
+                        key=f"weights.{next(iter(params))}",
+                    )
                 return Step(stage, "explicit", {}, {}, options)
             method = _method("weights", method, "weights.method")
             if values is not None:
@@ -290,27 +348,31 @@ def _parse_step(stage: str, raw: Any, path: str | None) -> Step:
                 if w != "framework":
                     _method("weights", w, "aggregate.weights")
             elif not isinstance(w, Mapping):
-                raise SpecError(f"must be a weighting method or a mapping code -> weight "
-                                f"(found {w!r})", key="aggregate.weights")
+                raise SpecError(
+                    f"must be a weighting method or a mapping code -> weight (found {w!r})",
+                    key="aggregate.weights",
+                )
             options["weights"] = dict(w) if isinstance(w, Mapping) else w
         if stage == "aggregate" and "min_coverage" in raw:
             mc = raw.pop("min_coverage")
-            if mc is not None and (not isinstance(mc, int | float) or isinstance(mc, bool)
-                                   or not 0 <= mc <= 1):
-                raise SpecError(f"must be a number in [0, 1] (found {mc!r})",
-                                key="aggregate.min_coverage")
+            if mc is not None and (
+                not isinstance(mc, int | float) or isinstance(mc, bool) or not 0 <= mc <= 1
+            ):
+                raise SpecError(
+                    f"must be a number in [0, 1] (found {mc!r})", key="aggregate.min_coverage"
+                )
             options["min_coverage"] = mc
         if stage == "aggregate" and overrides:
-            raise SpecError("aggregate takes no per-indicator overrides",
-                            key="aggregate.overrides")
+            raise SpecError("aggregate takes no per-indicator overrides", key="aggregate.overrides")
         if stage == "aggregate" and isinstance(method, Mapping):
             per_level = {}
             for lvl, name in method.items():
                 if isinstance(lvl, str) and lvl.strip().isdigit():
                     lvl = int(lvl)
                 if isinstance(lvl, bool) or not isinstance(lvl, int) or lvl < 2:
-                    raise SpecError(f"levels must be integers >= 2 (found {lvl!r})",
-                                    key="aggregate.method")
+                    raise SpecError(
+                        f"levels must be integers >= 2 (found {lvl!r})", key="aggregate.method"
+                    )
                 per_level[lvl] = _method(stage, name, f"aggregate.method.{lvl}")
             params.update(raw)
             for name in set(per_level.values()):
@@ -350,16 +412,16 @@ class Spec:
     name: str | None = None
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any] | None, *, path: str | None = None
-                     ) -> Spec:
+    def from_mapping(cls, mapping: Mapping[str, Any] | None, *, path: str | None = None) -> Spec:
         """Parse and validate plain data; errors name the stage and key."""
         if mapping is None:
             mapping = {}
         if isinstance(mapping, Spec):
             return mapping
         if not isinstance(mapping, Mapping):
-            raise SpecError(f"a spec must be a mapping of stages (found {type(mapping).__name__})",
-                            path=path)
+            raise SpecError(
+                f"a spec must be a mapping of stages (found {type(mapping).__name__})", path=path
+            )
         name = None
         steps = []
         for key, value in mapping.items():
@@ -369,9 +431,12 @@ class Spec:
                 continue
             if key not in STAGES:
                 hint = near_matches(key, STAGES, n=1)
-                raise SpecError(f"unknown stage {key!r} (stages: {', '.join(STAGES)})"
-                                + (f"; did you mean {hint[0]!r}?" if hint else ""),
-                                path=path, key=key)
+                raise SpecError(
+                    f"unknown stage {key!r} (stages: {', '.join(STAGES)})"
+                    + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                    path=path,
+                    key=key,
+                )
             steps.append(_parse_step(key, value, path))
         return cls(tuple(steps), name)
 
@@ -393,8 +458,11 @@ class Spec:
             raise DataFileError(p, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise DataFileError(p, f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-                                line=mark.line + 1 if mark else None) from None
+            raise DataFileError(
+                p,
+                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                line=mark.line + 1 if mark else None,
+            ) from None
         return cls.from_mapping(doc or {}, path=str(p))
 
     def to_mapping(self) -> dict[str, Any]:
@@ -434,22 +502,23 @@ class Spec:
         name = current.pop("name", None)
         for stage, change in changes.items():
             if stage not in STAGES:
-                raise SpecError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})",
-                                key=stage)
+                raise SpecError(f"unknown stage {stage!r} (stages: {', '.join(STAGES)})", key=stage)
             if change is None:
                 current.pop(stage, None)
                 continue
             if isinstance(change, str):
                 change = {"method": change}
             if not isinstance(change, Mapping):
-                raise SpecError(f"a change must be a mapping or None (found {change!r})",
-                                key=stage)
+                raise SpecError(f"a change must be a mapping or None (found {change!r})", key=stage)
             if stage in current:
                 new = dict(current[stage])
                 if "method" in change and change["method"] != new.get("method"):
                     # a different method: its own parameters only (keep overrides/options)
-                    keep = {k: v for k, v in new.items() if k in _OPTIONS[stage]
-                            and k not in ("method", "params")}
+                    keep = {
+                        k: v
+                        for k, v in new.items()
+                        if k in _OPTIONS[stage] and k not in ("method", "params")
+                    }
                     new = keep
                 new.update(change)
                 current[stage] = new
@@ -537,8 +606,9 @@ class Build:
         if name == "raw":
             return self.raw
         if name not in TABLE_STAGES:
-            raise ParameterError("name", f"unknown stage table {name!r}; valid: raw, "
-                                 + ", ".join(TABLE_STAGES))
+            raise ParameterError(
+                "name", f"unknown stage table {name!r}; valid: raw, " + ", ".join(TABLE_STAGES)
+            )
         if name in self.tables:
             return self.tables[name]
         current = self.raw
@@ -589,8 +659,9 @@ class Build:
                 fw = fw.drop(gone)
             absent = [c for c in fw.indicators if c not in inputs.raw.columns]
             if absent:
-                raise FrameworkError([f"indicator(s) without data: {', '.join(absent)}"],
-                                     source=fw.code)
+                raise FrameworkError(
+                    [f"indicator(s) without data: {', '.join(absent)}"], source=fw.code
+                )
         return _run(inputs, fw, base)
 
     def summary(self) -> pd.DataFrame:
@@ -606,14 +677,16 @@ class Build:
         return out.sort_values(["Rank"], kind="stable")
 
 
-def _as_frame(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, bool, tuple[str, ...],
-                                  pd.DataFrame | None]:
+def _as_frame(
+    data: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, bool, tuple[str, ...], pd.DataFrame | None]:
     """Data, data years, whether select applied the rules, missing indicators, select audit."""
     if isinstance(data, Selection):
         return data.data, data.years, True, tuple(data.missing), data.audit
     if not isinstance(data, pd.DataFrame):
-        raise ParameterError("data", f"expected a DataFrame or a Selection, got "
-                             f"{type(data).__name__}")
+        raise ParameterError(
+            "data", f"expected a DataFrame or a Selection, got {type(data).__name__}"
+        )
     return data, None, False, (), None
 
 
@@ -625,8 +698,12 @@ def _plain_labels(df: pd.DataFrame) -> pd.DataFrame:
     """
     idx = df.index
     if isinstance(idx, pd.MultiIndex):
-        levels = [lv.astype(object) if lv.dtype != object and not pd.api.types.is_numeric_dtype(
-            lv.dtype) else lv for lv in idx.levels]
+        levels = [
+            lv.astype(object)
+            if lv.dtype != object and not pd.api.types.is_numeric_dtype(lv.dtype)
+            else lv
+            for lv in idx.levels
+        ]
         idx = idx.set_levels(levels)
     elif idx.dtype != object and not pd.api.types.is_numeric_dtype(idx.dtype):
         idx = idx.astype(object)
@@ -749,11 +826,15 @@ def build(
         present = set(frame.columns)
     inds = [c for c in fw.indicators if c in present]
     dtypes = frame.dtypes
-    bad = [c for c in inds if not pd.api.types.is_numeric_dtype(dtypes[c])
-           or pd.api.types.is_bool_dtype(dtypes[c])]
+    bad = [
+        c
+        for c in inds
+        if not pd.api.types.is_numeric_dtype(dtypes[c]) or pd.api.types.is_bool_dtype(dtypes[c])
+    ]
     if bad:
-        raise DataFileError(None, "indicator columns must be numeric",
-                            column=bad[0], found=str(dtypes[bad[0]]))
+        raise DataFileError(
+            None, "indicator columns must be numeric", column=bad[0], found=str(dtypes[bad[0]])
+        )
     index = frame.index
     order = None if index.is_monotonic_increasing else index.argsort(kind="stable")
     if order is not None:
@@ -766,13 +847,21 @@ def build(
     den = _meta_frame(frame, fw.denominators, denominators, "denominators", order)
     if years is not None:
         years = years.reindex(index=index, columns=inds)
-    inputs = _Inputs(raw, grp, den, years, rules_applied, missing,
-                     sel_audit if sel_audit is not None and len(sel_audit) else None)
+    inputs = _Inputs(
+        raw,
+        grp,
+        den,
+        years,
+        rules_applied,
+        missing,
+        sel_audit if sel_audit is not None and len(sel_audit) else None,
+    )
     return _run(inputs, fw, spec)
 
 
-def _meta_frame(frame: pd.DataFrame, codes: tuple[str, ...], given: Any, what: str,
-                order: np.ndarray | None) -> pd.DataFrame | None:
+def _meta_frame(
+    frame: pd.DataFrame, codes: tuple[str, ...], given: Any, what: str, order: np.ndarray | None
+) -> pd.DataFrame | None:
     """Group or denominator columns of ``frame`` (plain objects for text), joined with
     ``given`` (a table indexed by unit)."""
     present = [c for c in codes if c in frame.columns]
@@ -783,16 +872,18 @@ def _meta_frame(frame: pd.DataFrame, codes: tuple[str, ...], given: Any, what: s
         for c in present:
             s = frame[c]
             numeric = pd.api.types.is_numeric_dtype(s.dtype)
-            arr = s.to_numpy(dtype=float if numeric else object,
-                             na_value=np.nan if numeric else None)
+            arr = s.to_numpy(
+                dtype=float if numeric else object, na_value=np.nan if numeric else None
+            )
             cols[c] = arr if order is None else arr[order]
         out = pd.DataFrame(cols, index=idx)
     if given is not None:
         if isinstance(given, pd.Series):
             given = given.to_frame()
         if not isinstance(given, pd.DataFrame):
-            raise ParameterError(what, f"expected a DataFrame indexed by unit, got "
-                                 f"{type(given).__name__}")
+            raise ParameterError(
+                what, f"expected a DataFrame indexed by unit, got {type(given).__name__}"
+            )
         given = _plain_labels(given)
         out = given if out is None else out.join(given, how="left", rsuffix="_given")
     return out
@@ -812,38 +903,61 @@ def _run(inputs: _Inputs, fw: Framework, spec: Spec) -> Build:
             if st == "denominate":
                 if inputs.rules_applied:
                     res = None
-                    details[st] = pd.DataFrame({"note": [
-                        "denominators applied when the data were selected from the tidy "
-                        "table (same-year values)"]})
+                    details[st] = pd.DataFrame(
+                        {
+                            "note": [
+                                "denominators applied when the data were selected from the tidy "
+                                "table (same-year values)"
+                            ]
+                        }
+                    )
                 else:
-                    res = denominate(cur, fw, denominators=inputs.denominators
-                                     if inputs.denominators is not None
-                                     else pd.DataFrame(index=cur.index))
+                    res = denominate(
+                        cur,
+                        fw,
+                        denominators=inputs.denominators
+                        if inputs.denominators is not None
+                        else pd.DataFrame(index=cur.index),
+                    )
             elif st == "impute":
                 grp = None
                 if "group" in step.options:
                     gname = step.options["group"]
                     if inputs.groups is None or gname not in inputs.groups.columns:
                         have = [] if inputs.groups is None else list(inputs.groups.columns)
-                        raise SpecError(f"group column {gname!r} not in the data (groups: "
-                                        f"{', '.join(map(str, have)) or 'none'})",
-                                        key="impute.group")
+                        raise SpecError(
+                            f"group column {gname!r} not in the data (groups: "
+                            f"{', '.join(map(str, have)) or 'none'})",
+                            key="impute.group",
+                        )
                     grp = _unit_series(inputs.groups[gname], cur.index)
                 _check_codes(step, fw)
-                res = impute(cur, step.method, groups=grp, params=dict(step.params),
-                             overrides=_ov(step))
+                res = impute(
+                    cur, step.method, groups=grp, params=dict(step.params), overrides=_ov(step)
+                )
             elif st == "screen":
                 res = _screen(cur, fw, dict(step.options), details, audits)
             elif st == "treat":
                 _check_codes(step, fw)
-                res = treat(cur, step.method, params=dict(step.params), overrides=_ov(step),
-                            framework=None if inputs.rules_applied else fw,
-                            columns=[c for c in fw.indicators if c in cur.columns])
+                res = treat(
+                    cur,
+                    step.method,
+                    params=dict(step.params),
+                    overrides=_ov(step),
+                    framework=None if inputs.rules_applied else fw,
+                    columns=[c for c in fw.indicators if c in cur.columns],
+                )
             elif st == "normalise":
                 _check_codes(step, fw)
-                res = normalise(cur, step.method, directions=fw.directions(),
-                                params=dict(step.params), overrides=_ov(step),
-                                targets=fw.targets(), goalposts=fw.goalposts() or None)
+                res = normalise(
+                    cur,
+                    step.method,
+                    directions=fw.directions(),
+                    params=dict(step.params),
+                    overrides=_ov(step),
+                    targets=fw.targets(),
+                    goalposts=fw.goalposts() or None,
+                )
             elif st == "weights":
                 weights = _weights_from(step.method, step.options, dict(step.params), cur, fw)
                 weights_set = True
@@ -856,9 +970,14 @@ def _run(inputs: _Inputs, fw: Framework, spec: Spec) -> Build:
                 elif not weights_set:
                     w = fw.weights()
                 weights = w
-                res = aggregate(cur, fw, step.method, weights=w,
-                                params=dict(step.params) or None,
-                                min_coverage=step.options.get("min_coverage"))
+                res = aggregate(
+                    cur,
+                    fw,
+                    step.method,
+                    weights=w,
+                    params=dict(step.params) or None,
+                    min_coverage=step.options.get("min_coverage"),
+                )
             else:  # pragma: no cover - Spec validates stage names
                 raise SpecError(f"unknown stage {st!r}", key=st)
         except ParameterError as exc:
@@ -876,15 +995,31 @@ def _run(inputs: _Inputs, fw: Framework, spec: Spec) -> Build:
     ranks = _ranks(scores)
     audit = concat_audits(audits, inputs.raw.index) if audits else empty_audit(inputs.raw.index)
     return Build(
-        framework=fw, spec=spec, raw=inputs.raw, tables=tables, details=details, extras=extras,
-        audit=audit, scores=scores, ranks=ranks, weights=weights, years=inputs.years,
-        groups=inputs.groups, denominators=inputs.denominators, missing=inputs.missing,
+        framework=fw,
+        spec=spec,
+        raw=inputs.raw,
+        tables=tables,
+        details=details,
+        extras=extras,
+        audit=audit,
+        scores=scores,
+        ranks=ranks,
+        weights=weights,
+        years=inputs.years,
+        groups=inputs.groups,
+        denominators=inputs.denominators,
+        missing=inputs.missing,
         _inputs=inputs,
     )
 
 
-def _screen(cur: pd.DataFrame, fw: Framework, opts: dict[str, Any], details: dict[str, Any],
-            audits: list[pd.DataFrame]):
+def _screen(
+    cur: pd.DataFrame,
+    fw: Framework,
+    opts: dict[str, Any],
+    details: dict[str, Any],
+    audits: list[pd.DataFrame],
+):
     """The screen stage: optional indicator screen, the unit (or other) screen, then the
     optional pillar screen (METHOD.md: indicators >= 66%, units >= 66%, pillars >= 50%).
 
@@ -894,8 +1029,13 @@ def _screen(cur: pd.DataFrame, fw: Framework, opts: dict[str, Any], details: dic
     ind_cov = opts.pop("indicator_coverage", None)
     pil_cov = opts.pop("pillar_coverage", None)
     if ind_cov is not None:
-        r = screen(cur, min_coverage=ind_cov, by="indicator", framework=fw,
-                   nonzero_threshold=opts.get("nonzero_threshold", 0.05))
+        r = screen(
+            cur,
+            min_coverage=ind_cov,
+            by="indicator",
+            framework=fw,
+            nonzero_threshold=opts.get("nonzero_threshold", 0.05),
+        )
         cur = r.data
         details["screen_indicator"] = r.details
         if len(r.audit):
@@ -927,9 +1067,11 @@ def _check_codes(step: Step, fw: Framework) -> None:
     for code in step.overrides:
         if code not in fw or fw.node(code).kind != "indicator":
             hint = near_matches(code, fw.indicators, n=1)
-            raise SpecError(f"{code!r} is not an indicator of framework {fw.code!r}"
-                            + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                            key=f"{step.stage}.overrides.{code}")
+            raise SpecError(
+                f"{code!r} is not an indicator of framework {fw.code!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                key=f"{step.stage}.overrides.{code}",
+            )
 
 
 def _unit_series(col: pd.Series, index: pd.Index) -> pd.Series:
@@ -942,8 +1084,13 @@ def _unit_series(col: pd.Series, index: pd.Index) -> pd.Series:
     return pd.Series(col.reindex(keys).to_numpy(), index=index, name=col.name)
 
 
-def _weights_from(method: Any, options: Mapping[str, Any], params: Mapping[str, Any],
-                  data: pd.DataFrame, fw: Framework) -> pd.Series:
+def _weights_from(
+    method: Any,
+    options: Mapping[str, Any],
+    params: Mapping[str, Any],
+    data: pd.DataFrame,
+    fw: Framework,
+) -> pd.Series:
     """Node weights for aggregation from a weights spec (method name or code -> weight)."""
     if isinstance(method, Mapping):
         return explicit_weights(fw, weights={str(k): v for k, v in method.items()})
@@ -997,8 +1144,14 @@ def _numeric_columns(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFr
             bad = conv.isna() & out[c].notna()
             if bad.any():
                 i = int(np.argmax(bad.to_numpy()))
-                raise DataFileError(path, "non-numeric indicator value", line=i + 2, column=c,
-                                    found=out[c].iloc[i], expected="a number or an empty cell")
+                raise DataFileError(
+                    path,
+                    "non-numeric indicator value",
+                    line=i + 2,
+                    column=c,
+                    found=out[c].iloc[i],
+                    expected="a number or an empty cell",
+                )
             out[c] = conv
     return out
 
@@ -1029,8 +1182,13 @@ def score_files(
     data_path = Path(data)
     table = read_data_file(data_path)
     fw = load_framework(framework)
-    spec_obj = (Spec.from_mapping(DEFAULT_SPEC) if spec is None else
-                Spec.from_file(spec) if isinstance(spec, str | Path) else Spec.from_mapping(spec))
+    spec_obj = (
+        Spec.from_mapping(DEFAULT_SPEC)
+        if spec is None
+        else Spec.from_file(spec)
+        if isinstance(spec, str | Path)
+        else Spec.from_mapping(spec)
+    )
     ref_year = None
     if is_tidy(table):
         unit_col = "iso3"
@@ -1045,9 +1203,13 @@ def score_files(
     else:
         unit_col = next((c for c in ("uCode", "iso3") if c in table.columns), None)
         if unit_col is None:
-            raise DataFileError(data_path, "no unit column", expected="a column uCode or iso3 "
-                                "(wide data) or iso3, indicator, year, value (tidy data)",
-                                found=list(map(str, table.columns[:6])))
+            raise DataFileError(
+                data_path,
+                "no unit column",
+                expected="a column uCode or iso3 "
+                "(wide data) or iso3, indicator, year, value (tidy data)",
+                found=list(map(str, table.columns[:6])),
+            )
         ycol = next((c for c in ("year", "Time") if c in table.columns), None)
         if year is not None:
             if ycol is None:
@@ -1059,14 +1221,14 @@ def score_files(
             ref_year = int(year)
         elif ycol is not None and not table[unit_col].duplicated().any():
             table = table.drop(columns=[ycol])
-        table = _numeric_columns(table, [c for c in fw.indicators] + list(fw.denominators),
-                                 data_path)
+        table = _numeric_columns(
+            table, [c for c in fw.indicators] + list(fw.denominators), data_path
+        )
         if ycol is not None and ycol in table.columns:
             table = table.set_index([unit_col, ycol]).rename_axis(["iso3", "year"])
         b = build(table, fw, spec_obj)
     full = fw  # every node of the framework as given, missing indicators included
-    cols = [c for c in full.indicators] + [c for c in b.scores.columns
-                                          if c not in full.indicators]
+    cols = [c for c in full.indicators] + [c for c in b.scores.columns if c not in full.indicators]
     panel = isinstance(b.scores.index, pd.MultiIndex)
 
     def shaped(df: pd.DataFrame) -> pd.DataFrame:
@@ -1081,8 +1243,12 @@ def score_files(
         sources.append(source_record(fw_src))
     if isinstance(spec, str | Path):
         sources.append(source_record(spec))
-    extra = {"framework": fw.code, "spec": spec_obj.to_mapping(), "reference_year": ref_year,
-             "missing_indicators": list(b.missing)}
+    extra = {
+        "framework": fw.code,
+        "spec": spec_obj.to_mapping(),
+        "reference_year": ref_year,
+        "missing_indicators": list(b.missing),
+    }
     written = []
     out = Path(out)
     write_table(shaped(b.scores), out)
@@ -1105,5 +1271,6 @@ def score_files(
             write_provenance(p, sources, content=f"stage {name}", **extra)
             written.append(p)
     gone = [u for u in b.raw.index if u not in set(b.scores.index)]
-    return ScoreReport(b, tuple(written), unit_col, tuple(map(str, gone)), tuple(b.missing),
-                       ref_year)
+    return ScoreReport(
+        b, tuple(written), unit_col, tuple(map(str, gone)), tuple(b.missing), ref_year
+    )

@@ -45,9 +45,7 @@ def rank(scores: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
             r[rows] = rankdata(x[rows], method="min", axis=0, nan_policy="omit")
     miss = np.isnan(r)
     ints = np.where(miss, 0, r).astype(np.int64)
-    cols = {
-        k: pd.arrays.IntegerArray(ints[:, k], miss[:, k].copy()) for k in range(x.shape[1])
-    }
+    cols = {k: pd.arrays.IntegerArray(ints[:, k], miss[:, k].copy()) for k in range(x.shape[1])}
     out = pd.DataFrame(cols, index=idx.copy())
     out.columns = frame.columns.copy()
     return out.iloc[:, 0].rename(scores.name) if isinstance(scores, pd.Series) else out

@@ -80,8 +80,10 @@ class Registry:
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
             old = self._methods.get(name)
-            if old is not None and old is not fn and getattr(old, "__qualname__", None) != getattr(
-                fn, "__qualname__", None
+            if (
+                old is not None
+                and old is not fn
+                and getattr(old, "__qualname__", None) != getattr(fn, "__qualname__", None)
             ):
                 raise ValueError(f"{self.kind} method {name!r} is already registered")
             self._methods[name] = fn

@@ -52,9 +52,7 @@ class StageResult:
 
     def __repr__(self) -> str:
         d = None if self.details is None else self.details.shape
-        return (
-            f"StageResult(data={self.data.shape}, audit={len(self.audit)} rows, details={d})"
-        )
+        return f"StageResult(data={self.data.shape}, audit={len(self.audit)} rows, details={d})"
 
 
 def _index_levels(index: pd.Index) -> list[str]:
@@ -173,8 +171,14 @@ class AuditBuilder:
         if rows.size:
             det = detail[rows] if isinstance(detail, np.ndarray) else detail
             self._parts.append(
-                (rows, j, action, np.asarray(before, float)[rows], np.asarray(after, float)[rows],
-                 det)
+                (
+                    rows,
+                    j,
+                    action,
+                    np.asarray(before, float)[rows],
+                    np.asarray(after, float)[rows],
+                    det,
+                )
             )
 
     def build(self) -> pd.DataFrame:
@@ -197,7 +201,10 @@ class AuditBuilder:
         dets = []
         for p in self._parts:
             d = p[5]
-            dets.append(np.asarray(d, dtype=object) if isinstance(d, np.ndarray)
-                        else np.full(p[0].size, d, dtype=object))
+            dets.append(
+                np.asarray(d, dtype=object)
+                if isinstance(d, np.ndarray)
+                else np.full(p[0].size, d, dtype=object)
+            )
         out["detail"] = np.concatenate(dets)
         return pd.DataFrame(out, columns=_columns_for(self.index))

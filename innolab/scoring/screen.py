@@ -181,8 +181,9 @@ def screen(
     else:
         drop = [c for c, k in zip(cols, keep, strict=True) if not k]
         out = data.drop(columns=drop)
-        audit = _row_audit(summary.loc[~keep], data.index, min_coverage, "indicator_removed",
-                           unit=False)
+        audit = _row_audit(
+            summary.loc[~keep], data.index, min_coverage, "indicator_removed", unit=False
+        )
     return StageResult(out, audit, summary)
 
 
@@ -266,7 +267,13 @@ def _screen_pillars(
     changed = np.isnan(y) & ~np.isnan(x)
     parent_of_col = {cols[j]: p for p, idx in parents.items() for j in idx}
     audit = cell_audit(
-        STAGE, data.index, cols, changed, x, y, "pillar_screened_out",
+        STAGE,
+        data.index,
+        cols,
+        changed,
+        x,
+        y,
+        "pillar_screened_out",
         {c: f"pillar {parent_of_col[c]} coverage < {fmt(thr)}" for c in cols},
     )
     out = data.copy()

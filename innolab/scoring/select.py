@@ -84,8 +84,11 @@ def _check_tidy(tidy: pd.DataFrame) -> pd.DataFrame:
         raise ParameterError("tidy", f"expected a DataFrame, got {type(tidy).__name__}")
     missing = [c for c in TIDY_COLUMNS if c not in tidy.columns]
     if missing:
-        raise DataFileError(None, f"the tidy table lacks column(s) {', '.join(missing)}",
-                            expected="columns iso3, indicator, year, value[, source]")
+        raise DataFileError(
+            None,
+            f"the tidy table lacks column(s) {', '.join(missing)}",
+            expected="columns iso3, indicator, year, value[, source]",
+        )
     df = tidy[list(TIDY_COLUMNS)]
     year = pd.to_numeric(df["year"], errors="coerce")
     value = pd.to_numeric(df["value"], errors="coerce")
@@ -94,12 +97,21 @@ def _check_tidy(tidy: pd.DataFrame) -> pd.DataFrame:
     for mask, col in ((bad_year, "year"), (bad_value, "value")):
         if mask.any():
             i = int(np.argmax(mask.to_numpy()))
-            raise DataFileError(None, f"non-numeric {col} in the tidy table", line=i + 2,
-                                column=col, found=df[col].iloc[i])
-    return pd.DataFrame({"iso3": df["iso3"].astype(str).to_numpy(),
-                         "indicator": df["indicator"].astype(str).to_numpy(),
-                         "year": year.astype(int).to_numpy(),
-                         "value": value.to_numpy(dtype=float)})
+            raise DataFileError(
+                None,
+                f"non-numeric {col} in the tidy table",
+                line=i + 2,
+                column=col,
+                found=df[col].iloc[i],
+            )
+    return pd.DataFrame(
+        {
+            "iso3": df["iso3"].astype(str).to_numpy(),
+            "indicator": df["indicator"].astype(str).to_numpy(),
+            "year": year.astype(int).to_numpy(),
+            "value": value.to_numpy(dtype=float),
+        }
+    )
 
 
 def _aliases(fw: Framework) -> dict[str, str]:
@@ -139,17 +151,18 @@ def _long_select(
     dens = df[df["indicator"].isin(den_codes)]
     df = df[df["indicator"].isin(inds)].copy()
     df["raw"] = df["value"]
-    den_of = pd.Series({c: n.denominator for c, n in nodes.items() if n.denominator},
-                       dtype=object)
+    den_of = pd.Series({c: n.denominator for c, n in nodes.items() if n.denominator}, dtype=object)
     if len(den_of):
         need = df["indicator"].map(den_of)
         has = need.notna().to_numpy()
         scale = df["indicator"].map({c: n.scale for c, n in nodes.items()}).to_numpy()
-        key = pd.MultiIndex.from_arrays([df["iso3"], np.where(has, need.astype(object), ""),
-                                         df["year"]])
-        dtab = pd.Series(dens["value"].to_numpy(),
-                         index=pd.MultiIndex.from_arrays([dens["iso3"], dens["indicator"],
-                                                          dens["year"]]))
+        key = pd.MultiIndex.from_arrays(
+            [df["iso3"], np.where(has, need.astype(object), ""), df["year"]]
+        )
+        dtab = pd.Series(
+            dens["value"].to_numpy(),
+            index=pd.MultiIndex.from_arrays([dens["iso3"], dens["indicator"], dens["year"]]),
+        )
         dtab = dtab[~dtab.index.duplicated()]
         dval = dtab.reindex(key).to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -164,28 +177,30 @@ def _long_select(
     else:
         df["den"] = np.nan
     # latest first within (iso3, code)
-    df = df.sort_values(["iso3", "indicator", "year"], ascending=[True, True, False],
-                        kind="stable")
+    df = df.sort_values(["iso3", "indicator", "year"], ascending=[True, True, False], kind="stable")
     df["k"] = df.groupby(["iso3", "indicator"], sort=False).cumcount()
     mean_n = pd.Series({c: n.mean_years for c, n in nodes.items() if n.mean_years}, dtype=float)
     if len(mean_n):
         nmax = df["indicator"].map(mean_n).fillna(1).to_numpy()
         df = df[df["k"].to_numpy() < nmax]
         g = df.groupby(["iso3", "indicator"], sort=False)
-        out = pd.DataFrame({
-            "value": g["value"].mean(),
-            "year": g["year"].max(),
-            "first_year": g["year"].min(),
-            "n_years": g["year"].size(),
-            "alias": g["alias"].any(),
-            "alias_code": g["alias_code"].first(),
-            "raw": g["raw"].first(),
-            "den": g["den"].first(),
-        })
+        out = pd.DataFrame(
+            {
+                "value": g["value"].mean(),
+                "year": g["year"].max(),
+                "first_year": g["year"].min(),
+                "n_years": g["year"].size(),
+                "alias": g["alias"].any(),
+                "alias_code": g["alias_code"].first(),
+                "raw": g["raw"].first(),
+                "den": g["den"].first(),
+            }
+        )
     else:
         df = df[df["k"].to_numpy() == 0]
-        out = df.set_index(["iso3", "indicator"])[["value", "year", "alias", "alias_code",
-                                                   "raw", "den"]].copy()
+        out = df.set_index(["iso3", "indicator"])[
+            ["value", "year", "alias", "alias_code", "raw", "den"]
+        ].copy()
         out["first_year"] = out["year"]
         out["n_years"] = 1
     out.index.names = ["iso3", "code"]
@@ -260,8 +275,9 @@ def select(
     return _finish(long, fw, index, inds, year)
 
 
-def _finish(long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str], ref: Any
-            ) -> Selection:
+def _finish(
+    long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str], ref: Any
+) -> Selection:
     units = list(index)
     vals = _to_wide(long, "value", units, inds)
     yrs = _to_wide(long, "year", units, inds)
@@ -270,8 +286,11 @@ def _finish(long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str],
     if len(long):
         alias_mask = _to_wide(long.assign(a=long["alias"].astype(float)), "a", units, inds) == 1
         if alias_mask.any():
-            codes = long.pivot(index="iso3", columns="code", values="alias_code").reindex(
-                index=units, columns=inds).to_numpy(dtype=object)
+            codes = (
+                long.pivot(index="iso3", columns="code", values="alias_code")
+                .reindex(index=units, columns=inds)
+                .to_numpy(dtype=object)
+            )
             det = np.where(alias_mask, np.char.add("from ", codes.astype(str)), "")
             parts.append(cell_audit(STAGE, index, inds, alias_mask, vals, vals, "alias", det))
         den = _to_wide(long, "den", units, inds)
@@ -280,10 +299,12 @@ def _finish(long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str],
         first = _to_wide(long, "first_year", units, inds)
         den_mask = ~np.isnan(den) & (nyears == 1)
         if den_mask.any():
-            det = {c: f"/ {fw.node(c).denominator} of the same year x {fw.node(c).scale:g}"
-                   for c in inds if fw.node(c).denominator}
-            parts.append(cell_audit(STAGE, index, inds, den_mask, raw, vals, "denominated",
-                                    det))
+            det = {
+                c: f"/ {fw.node(c).denominator} of the same year x {fw.node(c).scale:g}"
+                for c in inds
+                if fw.node(c).denominator
+            }
+            parts.append(cell_audit(STAGE, index, inds, den_mask, raw, vals, "denominated", det))
         avg_mask = np.zeros_like(den_mask)
         for j, c in enumerate(inds):
             if fw.node(c).mean_years:
@@ -291,9 +312,10 @@ def _finish(long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str],
         if avg_mask.any():
             det = np.full(vals.shape, "", dtype=object)
             r, cidx = np.nonzero(avg_mask)
-            det[r, cidx] = [f"mean of {int(n)} year(s) {int(a)}-{int(b)}"
-                            for n, a, b in zip(nyears[r, cidx], first[r, cidx], yrs[r, cidx],
-                                               strict=True)]
+            det[r, cidx] = [
+                f"mean of {int(n)} year(s) {int(a)}-{int(b)}"
+                for n, a, b in zip(nyears[r, cidx], first[r, cidx], yrs[r, cidx], strict=True)
+            ]
             parts.append(cell_audit(STAGE, index, inds, avg_mask, raw, vals, "averaged", det))
     vals = vals.copy()
     for j, c in enumerate(inds):
@@ -301,15 +323,19 @@ def _finish(long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str],
         if node.cap is not None:
             lo, hi = node.cap
             before = vals[:, j].copy()
-            vals[:, j] = np.clip(before, -np.inf if lo is None else lo,
-                                 np.inf if hi is None else hi)
+            vals[:, j] = np.clip(
+                before, -np.inf if lo is None else lo, np.inf if hi is None else hi
+            )
             mask = np.zeros(vals.shape, dtype=bool)
             mask[:, j] = ~np.isnan(before) & (before != vals[:, j])
             if mask.any():
                 b = np.full(vals.shape, np.nan)
                 b[:, j] = before
-                parts.append(cell_audit(STAGE, index, inds, mask, b, vals, "capped",
-                                        {c: f"cap {list(node.cap)}"}))
+                parts.append(
+                    cell_audit(
+                        STAGE, index, inds, mask, b, vals, "capped", {c: f"cap {list(node.cap)}"}
+                    )
+                )
         if node.transform is not None:
             before = vals[:, j].copy()
             vals[:, j] = _transform(before, node.transform, c, index)
@@ -318,8 +344,11 @@ def _finish(long: pd.DataFrame, fw: Framework, index: pd.Index, inds: list[str],
             if mask.any():
                 b = np.full(vals.shape, np.nan)
                 b[:, j] = before
-                parts.append(cell_audit(STAGE, index, inds, mask, b, vals, "transformed",
-                                        {c: node.transform}))
+                parts.append(
+                    cell_audit(
+                        STAGE, index, inds, mask, b, vals, "transformed", {c: node.transform}
+                    )
+                )
     data = pd.DataFrame(vals, index=index, columns=pd.Index(inds))
     years = pd.DataFrame(yrs, index=index, columns=pd.Index(inds))
     missing = tuple(c for c in inds if not data[c].notna().any())

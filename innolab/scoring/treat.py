@@ -413,11 +413,15 @@ def treat(
         ov_raw = overrides.get(code) if overrides else None
         ov: Any = dict(ov_raw) if isinstance(ov_raw, Mapping) else ov_raw
         rules = ov if isinstance(ov, dict) else {}
-        cap = rules.pop("cap") if "cap" in rules else (
-            _tree.node_attr(framework, code, "cap") if framework is not None else None
+        cap = (
+            rules.pop("cap")
+            if "cap" in rules
+            else (_tree.node_attr(framework, code, "cap") if framework is not None else None)
         )
-        transform = rules.pop("transform") if "transform" in rules else (
-            _tree.node_attr(framework, code, "transform") if framework is not None else None
+        transform = (
+            rules.pop("transform")
+            if "transform" in rules
+            else (_tree.node_attr(framework, code, "transform") if framework is not None else None)
         )
         ov_clean = {code: ov} if ov else None
         name, prm = resolve_method(code, method, params, ov_clean)
@@ -447,8 +451,20 @@ def treat(
         y, info = _run(fn, code, col, prm, data.index)
         treatment = info.get("treatment", name)
         row["treatment"] = treatment
-        for k in ("pass0", "skew0", "kurt0", "nwin", "pass1", "skew1", "kurt1",
-                  "pass2", "skew2", "kurt2", "lambda", "shift"):
+        for k in (
+            "pass0",
+            "skew0",
+            "kurt0",
+            "nwin",
+            "pass1",
+            "skew1",
+            "kurt1",
+            "pass2",
+            "skew2",
+            "kurt2",
+            "lambda",
+            "shift",
+        ):
             if k in info:
                 row[k] = info[k]
         if name == "winsorise":
@@ -481,8 +497,24 @@ def treat(
 
 
 def _details(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    order = ["code", "treatment", "cap", "transform", "pass0", "skew0", "kurt0", "nwin",
-             "pass1", "skew1", "kurt1", "pass2", "skew2", "kurt2", "lambda", "shift"]
+    order = [
+        "code",
+        "treatment",
+        "cap",
+        "transform",
+        "pass0",
+        "skew0",
+        "kurt0",
+        "nwin",
+        "pass1",
+        "skew1",
+        "kurt1",
+        "pass2",
+        "skew2",
+        "kurt2",
+        "lambda",
+        "shift",
+    ]
     present = {k for r in rows for k in r}
     cols: dict[str, Any] = {}
     for c in order:

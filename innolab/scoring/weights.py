@@ -223,7 +223,7 @@ def noisy_weights(
     out = np.tile(w0, (n, 1))
     start = 0
     for idx, f in zip(cols, facs, strict=True):
-        uu = u[:, start:start + idx.size]
+        uu = u[:, start : start + idx.size]
         wk = w0[idx]
         out[:, idx] = wk + (2 * uu - 1) * f * wk
         start += idx.size

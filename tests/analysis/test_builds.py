@@ -14,8 +14,13 @@ SPEC = {
     "denominate": {},
     "impute": {"method": "group_mean", "group": "EurAsia_group"},
     "screen": {"min_coverage": 0.9, "by": "unit"},
-    "treat": {"method": "winsorise", "max_points": 5, "skew": 2.0, "kurtosis": 3.5,
-              "fallback": "log"},
+    "treat": {
+        "method": "winsorise",
+        "max_points": 5,
+        "skew": 2.0,
+        "kurtosis": 3.5,
+        "fallback": "log",
+    },
     "normalise": {"method": "minmax", "lower": 0, "upper": 100},
     "aggregate": {"method": "arithmetic"},
 }
@@ -36,17 +41,17 @@ def test_coherence_tables_of_the_build_match_coinr(asem_build, asem):
     got = t["cronbach"].set_index("group")["cronbach_alpha"].reindex(ref.index)
     assert (got - ref["cronbach_alpha"]).abs().max() <= 1e-12
     corr = pd.read_csv(asem["analysis"] / "corr_pillars_vs_index.csv")
-    diff = (t["corr_pillars_index"]["Correlation_unfiltered"] - corr["Correlation_unfiltered"])
+    diff = t["corr_pillars_index"]["Correlation_unfiltered"] - corr["Correlation_unfiltered"]
     assert diff.abs().max() <= 1e-12
 
 
 def test_fixed_and_refit_agree_inside_the_observed_range(asem_build):
     fixed = bw.what_if_build(asem_build, "AUS", {"CO2": 5.0}).table.set_index("code")
     refit = bw.what_if_build(asem_build, "AUS", {"CO2": 5.0}, bounds="refit").table.set_index(
-        "code")
+        "code"
+    )
     for c in ("CO2", "Environ", "Sust", "Index"):
-        assert fixed.loc[c, "score_after"] == pytest.approx(refit.loc[c, "score_after"],
-                                                            abs=1e-9)
+        assert fixed.loc[c, "score_after"] == pytest.approx(refit.loc[c, "score_after"], abs=1e-9)
     assert fixed.loc["Index", "rank_after"] == refit.loc["Index", "rank_after"] == 34
     with pytest.raises(ParameterError, match="bounds"):
         bw.what_if_build(asem_build, "AUS", {"CO2": 5.0}, bounds="loose")
@@ -71,11 +76,11 @@ def test_close_gap_with_refit_reaches_the_rank(asem_build):
 def test_gaps_and_strengths_on_the_build(asem_build):
     cls = pd.Series("Europe", index=asem_build.scores.index)
     cls[["AUS", "NZL", "JPN", "KOR", "CHN"]] = "AsiaPac"
-    g = bw.gaps_for(asem_build, "AUS", peers="grp", region="grp",
-                    classifications={"grp": cls})
+    g = bw.gaps_for(asem_build, "AUS", peers="grp", region="grp", classifications={"grp": cls})
     idx = g[(g["code"] == "Index") & (g["reference"] == "peer_best")].iloc[0]
     assert idx["n_reference"] == 5
-    assert idx["reference_score"] == asem_build.scores.loc[cls.index[cls == "AsiaPac"],
-                                                           "Index"].max()
+    assert (
+        idx["reference_score"] == asem_build.scores.loc[cls.index[cls == "AsiaPac"], "Index"].max()
+    )
     coinr = bw.strengths_for(asem_build, "AUS", n=5, rule="coinr", table="raw")
     assert coinr["code"].tolist()[:2] == ["StMob", "Tariff"]

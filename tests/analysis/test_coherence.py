@@ -47,14 +47,19 @@ def test_get_corr_matches_coinr_on_asem(asem):
     assert list(wide.index) == sorted(ref["Var2"])
     assert wide["Index"].isna().sum() == 2 and np.isnan(wide.loc["Environ", "Index"])
     # pval=None blanks nothing
-    assert co.get_corr(asem["scores"], asem["framework"], (2, 4), pval=None)[
-        "Correlation"].notna().all()
+    assert (
+        co.get_corr(asem["scores"], asem["framework"], (2, 4), pval=None)["Correlation"]
+        .notna()
+        .all()
+    )
 
 
 def test_cronbach_hand_value_and_errors():
     d = pd.DataFrame({"a": A, "b": [2.0, 2.0, 4.0, 4.0], "c": B})
     assert co.cronbach_alpha(d) == pytest.approx(15 / 17, abs=1e-15)
-    assert co.cronbach_alpha(pd.DataFrame({"a": A, "b": [3.0, 4.0, 1.0, 2.0]})) == pytest.approx(-3.0)
+    assert co.cronbach_alpha(pd.DataFrame({"a": A, "b": [3.0, 4.0, 1.0, 2.0]})) == pytest.approx(
+        -3.0
+    )
     with pytest.raises(ComputationError, match="at least 2"):
         co.cronbach_alpha(d[["a"]])
     with pytest.raises(ComputationError, match="zero"):
@@ -99,15 +104,31 @@ def test_pca_by_pillar_matches_eigen_decomposition(asem):
 
 
 def _tiny():
-    fw = make_framework([
-        {"code": "I"}, {"code": "P", "parent": "I"}, {"code": "Q", "parent": "I"},
-        {"code": "a", "parent": "P"}, {"code": "b", "parent": "P"},
-        {"code": "c", "parent": "Q"}, {"code": "d", "parent": "Q"}, {"code": "e", "parent": "Q"},
-    ])
-    s = pd.DataFrame({
-        "a": A, "b": B, "c": A, "d": [3.0, 5.0, 7.0, 9.0], "e": [3.0, 4.0, 1.0, 2.0],
-        "P": [1.0, 2.0, 3.0, 5.0], "Q": A, "I": A,
-    }, index=list("wxyz"))
+    fw = make_framework(
+        [
+            {"code": "I"},
+            {"code": "P", "parent": "I"},
+            {"code": "Q", "parent": "I"},
+            {"code": "a", "parent": "P"},
+            {"code": "b", "parent": "P"},
+            {"code": "c", "parent": "Q"},
+            {"code": "d", "parent": "Q"},
+            {"code": "e", "parent": "Q"},
+        ]
+    )
+    s = pd.DataFrame(
+        {
+            "a": A,
+            "b": B,
+            "c": A,
+            "d": [3.0, 5.0, 7.0, 9.0],
+            "e": [3.0, 4.0, 1.0, 2.0],
+            "P": [1.0, 2.0, 3.0, 5.0],
+            "Q": A,
+            "I": A,
+        },
+        index=list("wxyz"),
+    )
     return fw, s
 
 

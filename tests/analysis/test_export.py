@@ -11,8 +11,14 @@ from innolab.errors import ParameterError
 
 
 def test_sheet_names_are_valid_and_unique():
-    names = ex.sheet_names(["About", "strengths_and_weaknesses_by_pillar_2023", "a[1]:b",
-                            "strengths_and_weaknesses_by_pillar_2024"])
+    names = ex.sheet_names(
+        [
+            "About",
+            "strengths_and_weaknesses_by_pillar_2023",
+            "a[1]:b",
+            "strengths_and_weaknesses_by_pillar_2024",
+        ]
+    )
     assert names[0] == "About~2"  # the front sheet's name is reserved
     assert all(len(n) <= 31 for n in names) and len(set(names)) == 4
     assert names[2] == "a_1__b"
@@ -22,10 +28,13 @@ def test_sheet_names_are_valid_and_unique():
 def test_export_tables_csv_and_workbook(tmp_path):
     t1 = pd.DataFrame({"code": ["a", "b"], "gap_points": [1.5, -2.0]})
     long = "a_table_with_a_very_long_name_indeed_more_than_31"
-    paths = ex.export_tables({"gaps": t1, long: t1.head(1)}, tmp_path / "out",
-                             units={"gap_points": "normalised points"},
-                             spec={"normalise": {"method": "minmax", "lower": 0}},
-                             title="KEN profile")
+    paths = ex.export_tables(
+        {"gaps": t1, long: t1.head(1)},
+        tmp_path / "out",
+        units={"gap_points": "normalised points"},
+        spec={"normalise": {"method": "minmax", "lower": 0}},
+        title="KEN profile",
+    )
     assert [p.name for p in paths] == ["gaps.csv", f"{long}.csv", "analysis.xlsx"]
     pd.testing.assert_frame_equal(pd.read_csv(paths[0]), t1)
     wb = load_workbook(paths[-1])

@@ -13,13 +13,18 @@ from innolab.analysis.gaps import gaps
 from innolab.analysis.whatif import aggregate_scores
 from innolab.errors import ParameterError
 
-FW = make_framework([
-    {"code": "I"}, {"code": "P", "parent": "I"},
-    {"code": "up", "parent": "P", "direction": 1, "unit": "%", "target": 90},
-    {"code": "down", "parent": "P", "direction": -1, "unit": "days"},
-])
-RAW = pd.DataFrame({"up": [10.0, 30.0, 50.0, 90.0], "down": [40.0, 10.0, 20.0, 30.0]},
-                   index=pd.Index(["A", "B", "C", "D"], name="iso3"))
+FW = make_framework(
+    [
+        {"code": "I"},
+        {"code": "P", "parent": "I"},
+        {"code": "up", "parent": "P", "direction": 1, "unit": "%", "target": 90},
+        {"code": "down", "parent": "P", "direction": -1, "unit": "days"},
+    ]
+)
+RAW = pd.DataFrame(
+    {"up": [10.0, 30.0, 50.0, 90.0], "down": [40.0, 10.0, 20.0, 30.0]},
+    index=pd.Index(["A", "B", "C", "D"], name="iso3"),
+)
 
 
 def _scores(raw, fw):
@@ -32,8 +37,15 @@ def _scores(raw, fw):
 def test_gaps_hand_values():
     s = _scores(RAW, FW)
     # up points A..D = 0, 25, 50, 100; down points (lower better) = 0, 100, 200/3, 100/3
-    g = gaps("A", s, RAW, FW, peers=["A", "B", "C"], region=["A", "B", "C", "D"],
-                targets={"up": 70.0, "I": 80.0})
+    g = gaps(
+        "A",
+        s,
+        RAW,
+        FW,
+        peers=["A", "B", "C"],
+        region=["A", "B", "C", "D"],
+        targets={"up": 70.0, "I": 80.0},
+    )
     g = g.set_index(["code", "reference"])
     assert g.loc[("up", "peer_median"), "gap_points"] == 25.0
     assert g.loc[("up", "peer_median"), "gap_value"] == 20.0  # median 30 - 10
@@ -71,19 +83,21 @@ def test_gaps_framework_targets_and_errors():
 @given(
     data=st.lists(
         st.tuples(st.floats(0, 100, allow_nan=False), st.floats(1, 50, allow_nan=False)),
-        min_size=3, max_size=7, unique_by=(lambda t: t[0], lambda t: t[1]),
+        min_size=3,
+        max_size=7,
+        unique_by=(lambda t: t[0], lambda t: t[1]),
     ),
     which=st.integers(0, 6),
 )
 def test_gap_is_zero_for_the_frontier_country(data, which):
-    raw = pd.DataFrame(data, columns=["up", "down"],
-                       index=[f"U{i}" for i in range(len(data))])
+    raw = pd.DataFrame(data, columns=["up", "down"], index=[f"U{i}" for i in range(len(data))])
     s = _scores(raw, FW)
     region = list(raw.index)
     for code in ["up", "down", "P", "I"]:
         best = s[code].idxmax()
-        g = gaps(best, s, raw, FW, peers=region[: 1 + which % len(region)], region=region,
-                    codes=[code])
+        g = gaps(
+            best, s, raw, FW, peers=region[: 1 + which % len(region)], region=region, codes=[code]
+        )
         row = g[g["reference"] == "region_frontier"].iloc[0]
         assert row["gap_points"] == 0.0
         if code in ("up", "down"):

@@ -15,8 +15,14 @@ from innolab.errors import CoverageError, ParameterError
 
 
 def test_scores_from_tidy_rules():
-    t = pd.DataFrame({"iso3": ["A", "B", "A", "A"], "year": [2017, 2017, 2016, 2017],
-                      "measure": ["x"] * 4, "value": [5.0, 6.0, 4.0, 5.0]})
+    t = pd.DataFrame(
+        {
+            "iso3": ["A", "B", "A", "A"],
+            "year": [2017, 2017, 2016, 2017],
+            "measure": ["x"] * 4,
+            "value": [5.0, 6.0, 4.0, 5.0],
+        }
+    )
     assert li.scores_from_tidy(t).to_dict() == {"A": 5.0, "B": 6.0}  # identical duplicate
     assert li.scores_from_tidy(t, year=2016).to_dict() == {"A": 4.0}
     with pytest.raises(ParameterError, match=r"conflicting values for \['A'\]"):
@@ -41,7 +47,8 @@ def test_gii_and_idi_tidy_tables_read_in_place():
     ref = stats.pearsonr(both.iloc[:, 0], both.iloc[:, 1])
     assert out["pearson"] == pytest.approx(ref.statistic, abs=1e-12)
     assert out["spearman"] == pytest.approx(
-        stats.spearmanr(both.iloc[:, 0], both.iloc[:, 1]).statistic, abs=1e-12)
+        stats.spearmanr(both.iloc[:, 0], both.iloc[:, 1]).statistic, abs=1e-12
+    )
     assert out["pearson"] > 0.8  # ICT development and innovation go together
 
 
@@ -75,13 +82,18 @@ def test_three_engines_hand_values():
         "IDI": pd.Series({"KEN": 3.0, "NGA": 2.0, "GHA": 4.0, "FRA": 8.0}),
         "GII": pd.Series({"KEN": 30.0, "NGA": 20.0, "FRA": 50.0}),
     }
-    groups = {"itu_region": pd.Series({"KEN": "AFR", "NGA": "AFR", "GHA": "AFR", "FRA": "EUR"}),
-              "income_group": pd.Series({"KEN": "LMC", "NGA": "LMC", "GHA": "LMC",
-                                         "FRA": "HIC"})}
+    groups = {
+        "itu_region": pd.Series({"KEN": "AFR", "NGA": "AFR", "GHA": "AFR", "FRA": "EUR"}),
+        "income_group": pd.Series({"KEN": "LMC", "NGA": "LMC", "GHA": "LMC", "FRA": "HIC"}),
+    }
     out = li.three_engines("KEN", measures, groups=groups).set_index(["measure", "grouping"])
     idi = out.loc[("IDI", "itu_region")]
     assert (idi["value"], idi["rank"], idi["group_median"], idi["difference"]) == (
-        3.0, 3.0, 3.0, 0.0)
+        3.0,
+        3.0,
+        3.0,
+        0.0,
+    )
     gii = out.loc[("GII", "itu_region")]
     assert (gii["group_median"], gii["n_group"], gii["difference"]) == (25.0, 2, 5.0)
     gha = li.three_engines("GHA", measures, groups=groups).set_index(["measure", "grouping"])

@@ -8,16 +8,19 @@ import pytest
 from innolab.analysis import peers as pe
 from innolab.errors import CoverageError, ParameterError, UnknownCountryError
 
-CLS = pd.Series({"KEN": "AFR", "NGA": "AFR", "GHA": "AFR", "FRA": "EUR", "DEU": "EUR",
-                 "XKX": None})
+CLS = pd.Series({"KEN": "AFR", "NGA": "AFR", "GHA": "AFR", "FRA": "EUR", "DEU": "EUR", "XKX": None})
 
 
 def test_peer_group_includes_self_and_is_sorted():
     assert pe.peer_group("NGA", "itu_region", classification=CLS) == ["GHA", "KEN", "NGA"]
     assert pe.peer_group("NGA", "itu_region", classification=CLS, include_self=False) == [
-        "GHA", "KEN"]
-    assert pe.peer_group("KEN", "itu_region", classification=CLS, units=["KEN", "GHA", "FRA"]
-                         ) == ["GHA", "KEN"]
+        "GHA",
+        "KEN",
+    ]
+    assert pe.peer_group("KEN", "itu_region", classification=CLS, units=["KEN", "GHA", "FRA"]) == [
+        "GHA",
+        "KEN",
+    ]
 
 
 def test_peer_group_errors_name_country_and_grouping():

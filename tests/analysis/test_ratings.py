@@ -11,14 +11,22 @@ from innolab.analysis import ratings as ra
 from innolab.errors import FrameworkError, ParameterError
 from innolab.framework import load_framework
 
-RATINGS = pd.DataFrame({
-    "iso3": ["KEN"] * 5 + ["NGA"],
-    "stakeholder": ["academia", "academia", "financing", "financing", "academia", "academia"],
-    "enabler": ["talent_champions", "capital_resources", "talent_champions",
-                "capital_resources", "talent_champions", "talent_champions"],
-    "rating": [4.0, 2.0, 2.0, 1.0, 5.0, 3.0],
-    "respondents": [3, 1, 1, 2, 1, 4],
-})
+RATINGS = pd.DataFrame(
+    {
+        "iso3": ["KEN"] * 5 + ["NGA"],
+        "stakeholder": ["academia", "academia", "financing", "financing", "academia", "academia"],
+        "enabler": [
+            "talent_champions",
+            "capital_resources",
+            "talent_champions",
+            "capital_resources",
+            "talent_champions",
+            "talent_champions",
+        ],
+        "rating": [4.0, 2.0, 2.0, 1.0, 5.0, 3.0],
+        "respondents": [3, 1, 1, 2, 1, 4],
+    }
+)
 
 
 def test_summary_is_respondent_weighted():
@@ -57,19 +65,27 @@ def test_enabler_pillars_from_the_default_framework():
     assert ("talent_champions", "HUMAN") in pairs
     assert ("policy_regulation", "POLICY") in pairs and ("vision_strategy", "POLICY") in pairs
     assert m["enabler"].tolist()[0] == "vision_strategy"  # canvas order
-    bad = make_framework([{"code": "I"}, {"code": "P", "parent": "I", "canvas_block": "Fun"},
-                          {"code": "a", "parent": "P"}])
+    bad = make_framework(
+        [
+            {"code": "I"},
+            {"code": "P", "parent": "I", "canvas_block": "Fun"},
+            {"code": "a", "parent": "P"},
+        ]
+    )
     with pytest.raises(FrameworkError, match="P: canvas_block 'Fun'"):
         ra.enabler_pillars(bad)
 
 
 def test_expert_vs_data_flags_more_than_one_band():
-    fw = make_framework([
-        {"code": "I"},
-        {"code": "T", "parent": "I", "canvas_block": "Talent & Champions"},
-        {"code": "C", "parent": "I", "canvas_block": "capital_resources"},
-        {"code": "a", "parent": "T"}, {"code": "b", "parent": "C"},
-    ])
+    fw = make_framework(
+        [
+            {"code": "I"},
+            {"code": "T", "parent": "I", "canvas_block": "Talent & Champions"},
+            {"code": "C", "parent": "I", "canvas_block": "capital_resources"},
+            {"code": "a", "parent": "T"},
+            {"code": "b", "parent": "C"},
+        ]
+    )
     scores = pd.DataFrame({"T": [90.0, 50.0], "C": [20.0, 0.0]}, index=["KEN", "NGA"])
     out = ra.expert_vs_data(RATINGS, scores, fw).set_index(["iso3", "enabler"])
     talent = out.loc[("KEN", "talent_champions")]

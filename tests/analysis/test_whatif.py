@@ -13,11 +13,16 @@ from innolab.analysis import whatif as wi
 from innolab.errors import ComputationError, ParameterError
 
 # I = (P + Q)/2, P = (a + b)/2, Q = c: effective weights a 1/4, b 1/4, c 1/2
-FW = make_framework([
-    {"code": "I"}, {"code": "P", "parent": "I"}, {"code": "Q", "parent": "I"},
-    {"code": "a", "parent": "P", "unit": "%"}, {"code": "b", "parent": "P", "direction": -1},
-    {"code": "c", "parent": "Q"},
-])
+FW = make_framework(
+    [
+        {"code": "I"},
+        {"code": "P", "parent": "I"},
+        {"code": "Q", "parent": "I"},
+        {"code": "a", "parent": "P", "unit": "%"},
+        {"code": "b", "parent": "P", "direction": -1},
+        {"code": "c", "parent": "Q"},
+    ]
+)
 VALS = pd.DataFrame(
     {"a": [0.0, 50.0, 100.0, 25.0], "b": [10.0, 0.0, 5.0, 10.0], "c": [1.0, 3.0, 5.0, 2.0]},
     index=pd.Index(["X", "Y", "Z", "W"], name="iso3"),
@@ -155,17 +160,22 @@ _units = st.integers(min_value=3, max_value=6)
 @st.composite
 def _case(draw):
     n = draw(_units)
-    cols = {c: draw(st.lists(st.floats(0, 100, allow_nan=False), min_size=n, max_size=n,
-                             unique=True)) for c in "abc"}
+    cols = {
+        c: draw(st.lists(st.floats(0, 100, allow_nan=False), min_size=n, max_size=n, unique=True))
+        for c in "abc"
+    }
     vals = pd.DataFrame(cols, index=[f"U{i}" for i in range(n)])
     w = [draw(st.sampled_from([0.5, 1.0, 2.0])) for _ in range(5)]
-    fw = make_framework([
-        {"code": "I"}, {"code": "P", "parent": "I", "weight": w[0]},
-        {"code": "Q", "parent": "I", "weight": w[1]},
-        {"code": "a", "parent": "P", "weight": w[2]},
-        {"code": "b", "parent": "P", "direction": -1, "weight": w[3]},
-        {"code": "c", "parent": "Q", "weight": w[4]},
-    ])
+    fw = make_framework(
+        [
+            {"code": "I"},
+            {"code": "P", "parent": "I", "weight": w[0]},
+            {"code": "Q", "parent": "I", "weight": w[1]},
+            {"code": "a", "parent": "P", "weight": w[2]},
+            {"code": "b", "parent": "P", "direction": -1, "weight": w[3]},
+            {"code": "c", "parent": "Q", "weight": w[4]},
+        ]
+    )
     return vals, fw, draw(st.integers(0, n - 1))
 
 

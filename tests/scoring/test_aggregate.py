@@ -33,8 +33,7 @@ def fw():
 @pytest.fixture
 def scores():
     return pd.DataFrame(
-        {"a": [10.0, 20.0], "b": [30.0, NA], "c": [40.0, 10.0], "d": [50.0, NA],
-         "e": [70.0, NA]},
+        {"a": [10.0, 20.0], "b": [30.0, NA], "c": [40.0, 10.0], "d": [50.0, NA], "e": [70.0, NA]},
         index=pd.Index(["X", "Y"], name="iso3"),
     )
 
@@ -47,8 +46,12 @@ def test_arithmetic_levels_order_and_skipping(fw, scores):
     assert y["P"] == pytest.approx(40 / 3) and np.isnan(y["Q"])  # (20 + 2*10)/3; Q all missing
     assert y["I"] == pytest.approx(40 / 3)  # the index skips the missing pillar
     assert r.details.to_dict("list") == {
-        "code": ["P", "Q", "I"], "level": [2, 2, 3], "method": ["arithmetic"] * 3,
-        "n_children": [3, 2, 2], "n_scored": [2, 1, 2]}
+        "code": ["P", "Q", "I"],
+        "level": [2, 2, 3],
+        "method": ["arithmetic"] * 3,
+        "n_children": [3, 2, 2],
+        "n_scored": [2, 1, 2],
+    }
     assert r.audit.empty and list(scores.columns) == ["a", "b", "c", "d", "e"]
 
 
@@ -77,15 +80,19 @@ def test_kernels_on_arrays():
     w = np.array([1.0, 3.0])
     assert arithmetic_mean(x, w).tolist()[:2] == [3.25, 2.0]
     assert np.isnan(arithmetic_mean(x, w)[2])
-    assert geometric_mean(x[:2], w).tolist() == pytest.approx([4 ** 0.75, 2.0])
+    assert geometric_mean(x[:2], w).tolist() == pytest.approx([4**0.75, 2.0])
     assert harmonic_mean(x[:2], w).tolist() == pytest.approx([4 / (1 + 3 / 4), 2.0])
     assert generalised_mean(np.array([[-1.0, -1.0]]), w, p=3).tolist() == pytest.approx([-1.0])
 
 
 @pytest.mark.parametrize(
     ("method", "params", "value"),
-    [("geometric", None, 0.0), ("harmonic", None, -5.0), ("generalised", {"p": -2}, 0.0),
-     ("generalised", {"p": 0.5}, -1.0)],
+    [
+        ("geometric", None, 0.0),
+        ("harmonic", None, -5.0),
+        ("generalised", {"p": -2}, 0.0),
+        ("generalised", {"p": 0.5}, -1.0),
+    ],
 )
 def test_domain_errors_name_aggregate_children_and_units(fw, scores, method, params, value):
     bad = scores.copy()
@@ -126,7 +133,8 @@ def test_errors(fw, scores):
         aggregate(scores, fw, {"top": "geometric"})
     # levels given as strings (YAML) work
     assert aggregate(scores, fw, {"3": "geometric"}).data.equals(
-        aggregate(scores, fw, {3: "geometric"}).data)
+        aggregate(scores, fw, {3: "geometric"}).data
+    )
 
 
 # ----------------------------------------------------------------------------- Copeland
@@ -181,8 +189,11 @@ def test_copeland_matches_exact_reference_with_ties_and_nans():
 
 
 def test_copeland_verb_levels_and_unit_order(fw, scores):
-    df = pd.DataFrame(np.arange(15.0).reshape(5, 3).repeat(2, axis=1)[:, :5],
-                      columns=list("abcde"), index=pd.Index(list("VWXYZ"), name="iso3"))
+    df = pd.DataFrame(
+        np.arange(15.0).reshape(5, 3).repeat(2, axis=1)[:, :5],
+        columns=list("abcde"),
+        index=pd.Index(list("VWXYZ"), name="iso3"),
+    )
     r = aggregate(df, fw, "copeland").data
     assert r["P"].tolist() == [-4, -2, 0, 2, 4] and r["I"].tolist() == [-4, -2, 0, 2, 4]
     shuffled = aggregate(df.iloc[[3, 0, 4, 2, 1]], fw, "copeland").data

@@ -41,11 +41,22 @@ def _stages(asem):
     i = impute(d.data, "group_mean", groups="EurAsia_group", columns=fw.indicators)
     s = screen(i.data, min_coverage=0.9, framework=fw)
     t = treat(s.data, "winsorise", params=WINSORISE, framework=fw)
-    n = normalise(t.data, "minmax", directions=fw.directions(),
-                  params={"lower": 0, "upper": 100}, columns=fw.indicators)
+    n = normalise(
+        t.data,
+        "minmax",
+        directions=fw.directions(),
+        params={"lower": 0, "upper": 100},
+        columns=fw.indicators,
+    )
     a = aggregate(n.data[fw.indicators], fw)
-    return {"Denominated": d, "Imputed": i, "Screened": s, "Treated": t, "Normalised": n,
-            "scores_all_levels": a}
+    return {
+        "Denominated": d,
+        "Imputed": i,
+        "Screened": s,
+        "Treated": t,
+        "Normalised": n,
+        "scores_all_levels": a,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +78,9 @@ def test_chain_matches_coinr(asem, chain, stage):
 
 
 def test_output_columns_in_coinr_order(asem, chain):
-    assert list(chain["scores_all_levels"].data.columns) == list(asem.ref("scores_all_levels")
-                                                                .columns)
+    assert list(chain["scores_all_levels"].data.columns) == list(
+        asem.ref("scores_all_levels").columns
+    )
 
 
 def test_ranks_identical(asem, chain):
@@ -113,8 +125,9 @@ def test_screen_from_imputed(asem):
         if ref[c].dtype == bool:
             assert (r.details[c].to_numpy() == ref[c].to_numpy()).all(), c
         else:
-            assert np.allclose(r.details[c].to_numpy(float), ref[c].to_numpy(float),
-                               rtol=0, atol=1e-13), c
+            assert np.allclose(
+                r.details[c].to_numpy(float), ref[c].to_numpy(float), rtol=0, atol=1e-13
+            ), c
 
 
 def test_screen_denominated_not_imputed(asem, chain):
@@ -136,9 +149,13 @@ def test_treat_from_screened(asem):
     det = r.details.set_index("code")
     assert list(det.index) == list(ref.index)
     assert (det["pass0"].to_numpy(bool) == ref["check_SkewKurt0.Pass"].to_numpy(bool)).all()
-    for ours, theirs in [("skew0", "check_SkewKurt0.Skew"), ("kurt0", "check_SkewKurt0.Kurt"),
-                         ("skew1", "check_SkewKurt1.Skew"), ("kurt1", "check_SkewKurt1.Kurt"),
-                         ("nwin", "winsorise.nwin")]:
+    for ours, theirs in [
+        ("skew0", "check_SkewKurt0.Skew"),
+        ("kurt0", "check_SkewKurt0.Kurt"),
+        ("skew1", "check_SkewKurt1.Skew"),
+        ("kurt1", "check_SkewKurt1.Kurt"),
+        ("nwin", "winsorise.nwin"),
+    ]:
         a, b = det[ours].to_numpy(float, na_value=np.nan), ref[theirs].to_numpy(float)
         assert (np.isnan(a) == np.isnan(b)).all(), ours
         assert np.nanmax(np.abs(a - b)) <= 1e-12, ours
@@ -171,8 +188,9 @@ def test_worked_winsorisation_examples(chain):
 
 def test_normalise_from_treated(asem):
     fw = asem.framework
-    r = normalise(asem.ref("Treated"), "minmax", directions=fw.directions(),
-                  params={"lower": 0, "upper": 100})
+    r = normalise(
+        asem.ref("Treated"), "minmax", directions=fw.directions(), params={"lower": 0, "upper": 100}
+    )
     assert_same(r.data, asem.ref("Normalised"), asem.indicators)
     co2 = r.data.loc["AUS", "CO2"]
     assert co2 == pytest.approx(30.9452, abs=1e-4)
@@ -188,8 +206,22 @@ def test_aggregate_from_normalised(asem):
 @pytest.mark.parametrize(
     ("winmax", "logged"),
     [
-        (1, {"Bord", "Gas", "Services", "FDI", "ForPort", "Tariff", "StMob", "CultServ", "Forest",
-             "Poverty", "NGOs"}),
+        (
+            1,
+            {
+                "Bord",
+                "Gas",
+                "Services",
+                "FDI",
+                "ForPort",
+                "Tariff",
+                "StMob",
+                "CultServ",
+                "Forest",
+                "Poverty",
+                "NGOs",
+            },
+        ),
         (2, {"Bord", "Gas", "Services", "ForPort", "Tariff", "CultServ", "Poverty", "NGOs"}),
         (3, {"Services"}),
         (5, set()),

@@ -30,8 +30,12 @@ def test_denominate_hand_case(fw):
     assert r.data["Pop"].tolist() == [4.0, 5.0, 8.0]
     assert list(r.data.columns) == list(df.columns)
     assert r.details.to_dict("list") == {
-        "code": ["a", "b"], "denominator": ["Pop", "Pop"], "scale": [1000.0, 1.0],
-        "n_values": [2, 3], "n_denominator_missing": [0, 0]}
+        "code": ["a", "b"],
+        "denominator": ["Pop", "Pop"],
+        "scale": [1000.0, 1.0],
+        "n_values": [2, 3],
+        "n_denominator_missing": [0, 0],
+    }
     assert r.audit.empty
     assert df["a"].iloc[0] == 10.0  # input untouched
 
@@ -41,7 +45,9 @@ def test_missing_denominator_audited(fw):
     r = denominate(df, fw)
     assert np.isnan(r.data.loc["Y", "a"])
     assert r.audit[["iso3", "code", "action", "before"]].values.tolist() == [
-        ["Y", "a", "denominator_missing", 1.0], ["Y", "b", "denominator_missing", 2.0]]
+        ["Y", "a", "denominator_missing", 1.0],
+        ["Y", "b", "denominator_missing", 2.0],
+    ]
 
 
 def test_zero_denominator_names_unit_and_indicator(fw):
@@ -51,8 +57,7 @@ def test_zero_denominator_names_unit_and_indicator(fw):
 
 
 def test_denominators_given_separately_and_broadcast_over_panel(fw):
-    idx = pd.MultiIndex.from_tuples([("X", 2020), ("X", 2021), ("Y", 2020)],
-                                    names=["iso3", "year"])
+    idx = pd.MultiIndex.from_tuples([("X", 2020), ("X", 2021), ("Y", 2020)], names=["iso3", "year"])
     df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0]}, index=idx)
     dens = pd.DataFrame({"Pop": [2.0, 4.0]}, index=pd.Index(["X", "Y"], name="iso3"))
     r = denominate(df, fw, denominators=dens)

@@ -40,7 +40,11 @@ def test_kernels_literal():
     assert impute_median(x).tolist() == [1.0, 3.5, 3.0, 10.0, 3.5, 4.0]
     assert impute_group_mean(x, g).tolist() == [1.0, 2.0, 3.0, 10.0, 10.0, 4.0]
     assert impute_group_median(np.array([1.0, NA, 3.0, 8.0]), g[:4]).tolist() == [
-        1.0, 2.0, 3.0, 8.0]
+        1.0,
+        2.0,
+        3.0,
+        8.0,
+    ]
     assert np.isnan(impute_mean(np.array([NA, NA]))).all()
 
 
@@ -65,8 +69,12 @@ def test_verb_group_mean_with_column_audit_and_details(df):
     ]
     assert set(r.audit["action"]) == {"imputed"} and set(r.audit["stage"]) == {"impute"}
     assert r.details.to_dict("list") == {
-        "code": ["a", "b"], "method": ["group_mean", "group_mean"], "n_missing": [2, 3],
-        "n_imputed": [2, 2], "n_still_missing": [0, 1]}
+        "code": ["a", "b"],
+        "method": ["group_mean", "group_mean"],
+        "n_missing": [2, 3],
+        "n_imputed": [2, 2],
+        "n_still_missing": [0, 1],
+    }
     assert np.isnan(df.loc["U2", "a"])  # input untouched
 
 
@@ -106,15 +114,29 @@ def test_carry_forward_kernel_max_gap():
 
 
 def test_carry_forward_panel_verb_unsorted_rows():
-    rows = [("B", 2020, 5.0), ("A", 2021, NA), ("A", 2019, 1.0), ("A", 2023, NA),
-            ("B", 2021, NA), ("A", 2020, NA)]
+    rows = [
+        ("B", 2020, 5.0),
+        ("A", 2021, NA),
+        ("A", 2019, 1.0),
+        ("A", 2023, NA),
+        ("B", 2021, NA),
+        ("A", 2020, NA),
+    ]
     idx = pd.MultiIndex.from_tuples([r[:2] for r in rows], names=["iso3", "year"])
     df = pd.DataFrame({"x": [r[2] for r in rows]}, index=idx)
     r = impute(df, "carry_forward", params={"max_gap": 2})
     assert r.data["x"].fillna(-1).tolist() == [5.0, 1.0, 1.0, -1, 5.0, 1.0]
     aud = r.audit.sort_values(["iso3", "year"])
-    assert list(aud.columns) == ["stage", "iso3", "year", "code", "action", "before", "after",
-                                 "detail"]
+    assert list(aud.columns) == [
+        "stage",
+        "iso3",
+        "year",
+        "code",
+        "action",
+        "before",
+        "after",
+        "detail",
+    ]
     assert aud[["iso3", "year", "after", "detail"]].values.tolist() == [
         ["A", 2020, 1.0, "carried forward from 2019"],
         ["A", 2021, 1.0, "carried forward from 2019"],

@@ -110,8 +110,15 @@ def test_constant_column_policy():
 
 def test_nan_stays_nan_only_there():
     df = pd.DataFrame({"x": [1.0, NA, 3.0, 5.0]})
-    for method in ("minmax", "zscore", "rank", "percentile_rank", "borda", "distance_to_max",
-                   "fraction_of_max"):
+    for method in (
+        "minmax",
+        "zscore",
+        "rank",
+        "percentile_rank",
+        "borda",
+        "distance_to_max",
+        "fraction_of_max",
+    ):
         out = normalise(df, method, directions={"x": 1}).data["x"]
         assert out.isna().tolist() == [False, True, False, False], method
 

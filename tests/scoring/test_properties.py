@@ -22,13 +22,11 @@ from innolab.scoring.impute import impute
 from innolab.scoring.normalise import normalise
 from innolab.scoring.treat import treat
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FW = tiny_framework()
 CODES = list("abcde")
 DIRS = {"a": 1, "b": 1, "c": 1, "d": -1, "e": 1}
-MONOTONE = ["minmax", "zscore", "rank", "percentile_rank", "borda", "distance_to_max",
-            "goalposts"]
+MONOTONE = ["minmax", "zscore", "rank", "percentile_rank", "borda", "distance_to_max", "goalposts"]
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 positive = st.floats(0.01, 1e4, allow_nan=False, allow_infinity=False)
@@ -43,8 +41,10 @@ def frames(elements=finite, n_min=3, n_max=9, nan=True):
             mask = draw(arrays(bool, (n, 5), elements=st.booleans()))
             mask[:2] = False  # keep two values per column
             x = np.where(mask & (draw(st.integers(0, 3)) == 0), np.nan, x)
-        return pd.DataFrame(x, columns=CODES,
-                            index=pd.Index([f"U{i:02d}" for i in range(n)], name="iso3"))
+        return pd.DataFrame(
+            x, columns=CODES, index=pd.Index([f"U{i:02d}" for i in range(n)], name="iso3")
+        )
+
     return build()
 
 
@@ -55,8 +55,9 @@ def _params(method):
 @SETTINGS
 @given(frames(), st.floats(-100, 100), st.floats(0.5, 200))
 def test_minmax_within_bounds(df, lower, width):
-    out = normalise(df, "minmax", directions=DIRS,
-                    params={"lower": lower, "upper": lower + width}).data.to_numpy()
+    out = normalise(
+        df, "minmax", directions=DIRS, params={"lower": lower, "upper": lower + width}
+    ).data.to_numpy()
     ok = out[~np.isnan(out)]
     tol = 1e-9 * (abs(lower) + width)
     assert (ok >= lower - tol).all() and (ok <= lower + width + tol).all()
@@ -87,8 +88,12 @@ def test_normalise_invariant_to_unit_and_indicator_order(df, method, rnd):
 
 
 @SETTINGS
-@given(frames(nan=False), st.sampled_from(MONOTONE + ["fraction_of_max"]),
-       st.integers(0, 8), st.sampled_from(CODES))
+@given(
+    frames(nan=False),
+    st.sampled_from(MONOTONE + ["fraction_of_max"]),
+    st.integers(0, 8),
+    st.sampled_from(CODES),
+)
 def test_nan_in_is_nan_out_at_that_cell_only(df, method, row, col):
     if method == "fraction_of_max":
         df = df.abs() + 1.0
@@ -109,9 +114,11 @@ def test_nan_in_is_nan_out_at_that_cell_only(df, method, row, col):
 
 
 @SETTINGS
-@given(frames(elements=positive), st.sampled_from(["arithmetic", "geometric", "harmonic",
-                                                    "copeland"]),
-       st.randoms(use_true_random=False))
+@given(
+    frames(elements=positive),
+    st.sampled_from(["arithmetic", "geometric", "harmonic", "copeland"]),
+    st.randoms(use_true_random=False),
+)
 def test_aggregate_invariant_to_unit_and_indicator_order(df, method, rnd):
     rows, cols = list(df.index), list(df.columns)
     rnd.shuffle(rows)
@@ -132,18 +139,28 @@ def test_aggregate_nan_child_never_poisons_parent(df):
 
 
 @SETTINGS
-@given(positive, arrays(float, st.integers(1, 6), elements=st.floats(0.01, 10)),
-       st.sampled_from(["arithmetic", "geometric", "harmonic", "generalised"]))
+@given(
+    positive,
+    arrays(float, st.integers(1, 6), elements=st.floats(0.01, 10)),
+    st.sampled_from(["arithmetic", "geometric", "harmonic", "generalised"]),
+)
 def test_equal_children_aggregate_to_that_value(v, w, method):
     x = np.full((1, len(w)), v)
-    fn = {"arithmetic": arithmetic_mean, "geometric": geometric_mean,
-          "harmonic": harmonic_mean, "generalised": generalised_mean}[method]
+    fn = {
+        "arithmetic": arithmetic_mean,
+        "geometric": geometric_mean,
+        "harmonic": harmonic_mean,
+        "generalised": generalised_mean,
+    }[method]
     assert np.isclose(fn(x, w)[0], v, rtol=1e-12)
 
 
 @SETTINGS
-@given(arrays(float, st.integers(2, 6), elements=positive), st.data(),
-       st.sampled_from([arithmetic_mean, geometric_mean, harmonic_mean]))
+@given(
+    arrays(float, st.integers(2, 6), elements=positive),
+    st.data(),
+    st.sampled_from([arithmetic_mean, geometric_mean, harmonic_mean]),
+)
 def test_improving_a_child_never_lowers_the_parent(x, data, fn):
     k = data.draw(st.integers(0, len(x) - 1))
     delta = data.draw(st.floats(0, 1e3))
@@ -160,7 +177,9 @@ def test_impute_and_treat_invariant_to_order(df, rnd):
     rnd.shuffle(rows)
     rnd.shuffle(cols)
     groups = pd.Series(["x", "y"] * len(df), index=[f"U{i:02d}" for i in range(2 * len(df))])
-    for verb in (lambda d: impute(d, "group_mean", groups=groups).data,
-                 lambda d: treat(d, "winsorise").data):
+    for verb in (
+        lambda d: impute(d, "group_mean", groups=groups).data,
+        lambda d: treat(d, "winsorise").data,
+    ):
         a, b = verb(df), verb(df.loc[rows, cols])
         pd.testing.assert_frame_equal(a, b.loc[df.index, df.columns])

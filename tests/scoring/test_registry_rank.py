@@ -21,15 +21,30 @@ from innolab.scoring.result import StageResult
 
 
 def test_every_registry_lists_its_methods():
-    assert IMPUTERS.names() == ["carry_forward", "em", "group_mean", "group_median", "mean",
-                                "median", "regression"]
+    assert IMPUTERS.names() == [
+        "carry_forward",
+        "em",
+        "group_mean",
+        "group_median",
+        "mean",
+        "median",
+        "regression",
+    ]
     assert TREATMENTS.names() == ["boxcox", "log", "log1p", "log_ct", "none", "winsorise"]
     assert NORMALISERS.names() == [
-        "borda", "distance_to_max", "distance_to_reference", "distance_to_target",
-        "fraction_of_max", "goalposts", "minmax", "percentile_rank", "rank", "zscore"]
+        "borda",
+        "distance_to_max",
+        "distance_to_reference",
+        "distance_to_target",
+        "fraction_of_max",
+        "goalposts",
+        "minmax",
+        "percentile_rank",
+        "rank",
+        "zscore",
+    ]
     assert WEIGHTINGS.names() == ["equal", "explicit", "noisy", "pca"]
-    assert AGGREGATORS.names() == ["arithmetic", "copeland", "generalised", "geometric",
-                                   "harmonic"]
+    assert AGGREGATORS.names() == ["arithmetic", "copeland", "generalised", "geometric", "harmonic"]
     assert set(REGISTRIES) == {"impute", "treat", "normalise", "weight", "aggregate"}
 
 
@@ -79,8 +94,9 @@ def test_rank_frame_every_column():
 
 
 def test_rank_panel_within_year():
-    idx = pd.MultiIndex.from_tuples([("A", 2020), ("B", 2020), ("A", 2021), ("B", 2021)],
-                                    names=["iso3", "year"])
+    idx = pd.MultiIndex.from_tuples(
+        [("A", 2020), ("B", 2020), ("A", 2021), ("B", 2021)], names=["iso3", "year"]
+    )
     r = rank(pd.Series([1.0, 2.0, 5.0, 4.0], index=idx))
     assert r.tolist() == [2, 1, 1, 2]
 

@@ -31,8 +31,17 @@ def df():
 def test_unit_summary_literal(df):
     r = screen(df, min_coverage=0.8)
     d = r.details
-    assert list(d.columns) == ["N_missing", "N_zero", "N_miss_or_zero", "Dat_Avail", "Non_Zero",
-                               "LowData", "LowNonZero", "LowDatOrZeroFlag", "Included"]
+    assert list(d.columns) == [
+        "N_missing",
+        "N_zero",
+        "N_miss_or_zero",
+        "Dat_Avail",
+        "Non_Zero",
+        "LowData",
+        "LowNonZero",
+        "LowDatOrZeroFlag",
+        "Included",
+    ]
     assert d["N_missing"].tolist() == [0, 3, 0, 1]
     assert d["N_zero"].tolist() == [1, 0, 5, 0]
     assert d["Dat_Avail"].tolist() == [1.0, 0.4, 1.0, 0.8]
@@ -44,12 +53,18 @@ def test_unit_summary_literal(df):
     assert r.data.index.tolist() == ["AAA", "CCC", "DDD"]
     assert list(r.data.columns) == list(df.columns)  # columns are never removed
     assert r.audit[["iso3", "action", "detail"]].values.tolist() == [
-        ["BBB", "unit_removed", "data availability 0.4 < 0.8"]]
+        ["BBB", "unit_removed", "data availability 0.4 < 0.8"]
+    ]
 
 
-@pytest.mark.parametrize(("rule", "kept"), [("na", ["AAA", "CCC", "DDD"]),
-                                            ("zeros", ["AAA", "BBB", "DDD"]),
-                                            ("na_or_zeros", ["AAA", "DDD"])])
+@pytest.mark.parametrize(
+    ("rule", "kept"),
+    [
+        ("na", ["AAA", "CCC", "DDD"]),
+        ("zeros", ["AAA", "BBB", "DDD"]),
+        ("na_or_zeros", ["AAA", "DDD"]),
+    ],
+)
 def test_rules(df, rule, kept):
     assert screen(df, min_coverage=0.8, rule=rule).data.index.tolist() == kept
 
@@ -72,14 +87,17 @@ def test_by_indicator(df):
 
 def test_by_pillar_blanks_the_pillar():
     fw = tiny_framework()
-    df = pd.DataFrame({"a": [1.0, NA], "b": [NA, NA], "c": [3.0, 4.0], "d": [1.0, NA],
-                       "e": [2.0, 5.0]}, index=pd.Index(["X", "Y"], name="iso3"))
+    df = pd.DataFrame(
+        {"a": [1.0, NA], "b": [NA, NA], "c": [3.0, 4.0], "d": [1.0, NA], "e": [2.0, 5.0]},
+        index=pd.Index(["X", "Y"], name="iso3"),
+    )
     r = screen(df, min_coverage=0.5, by="pillar", framework=fw)
     # X: P 2/3, Q 2/2 kept. Y: P 1/3 < 0.5 -> a, b, c blanked; Q 1/2 kept.
     assert r.data.loc["Y", ["a", "b", "c"]].isna().all()
     assert r.data.loc["Y", "e"] == 5.0 and r.data.loc["X", "a"] == 1.0
     assert r.audit[["iso3", "code", "action"]].values.tolist() == [
-        ["Y", "c", "pillar_screened_out"]]
+        ["Y", "c", "pillar_screened_out"]
+    ]
     d = r.details.set_index(["iso3", "pillar"])
     assert d.loc[("Y", "P"), "Dat_Avail"] == pytest.approx(1 / 3)
     assert d.loc[("Y", "P"), "LowData"] and not d.loc[("X", "Q"), "LowData"]

@@ -81,8 +81,7 @@ def test_log_fallback_on_original_column_and_points():
     assert info["nwin"] == 2 and info["pass1"] is False and info["treatment"] == "log_ct"
     expected = np.log(TIED - 1 + 0.01 * 799)
     assert np.allclose(y, expected, rtol=0, atol=1e-15)
-    assert info["points"].tolist()[-4:] == ["+log_CT", "+log_CT", "winhi+log_CT",
-                                            "winhi+log_CT"]
+    assert info["points"].tolist()[-4:] == ["+log_CT", "+log_CT", "winhi+log_CT", "winhi+log_CT"]
     assert {"pass2", "skew2", "kurt2"} <= set(info)
     # no fallback: the (still failing) Winsorised column is kept
     y, info = winsorise(TIED, max_points=1, fallback=None)
@@ -125,7 +124,9 @@ def test_treat_verb_audit_and_details():
     assert r.data["n"].tolist() == list(np.arange(24.0))
     aud = r.audit
     assert aud[aud["code"] == "w"][["iso3", "action", "before", "after"]].values.tolist() == [
-        [22, "winsorised_high", 400.0, 200.0], [23, "winsorised_high", 800.0, 200.0]]
+        [22, "winsorised_high", 400.0, 200.0],
+        [23, "winsorised_high", 800.0, 200.0],
+    ]
     assert (aud[aud["code"] == "l"]["action"] == "log_ct").sum() == 23
     det = r.details.set_index("code")
     assert det.loc["w", "treatment"] == "winsorise" and det.loc["w", "nwin"] == 2
@@ -143,7 +144,11 @@ def test_framework_cap_and_transform_then_method():
     assert r.data["a"].fillna(-1).tolist() == [1.0, 3.0, -1]
     assert np.allclose(r.data["b"], [0.0, 1.0, np.log(4.0)])
     assert r.audit[["code", "action"]].values.tolist() == [
-        ["a", "capped"], ["b", "transformed"], ["b", "transformed"], ["b", "transformed"]]
+        ["a", "capped"],
+        ["b", "transformed"],
+        ["b", "transformed"],
+        ["b", "transformed"],
+    ]
     det = r.details.set_index("code")
     assert det.loc["a", "cap"] == "None..3.0" and det.loc["b", "transform"] == "log1p"
     # overrides replace the framework's rules

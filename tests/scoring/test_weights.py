@@ -34,10 +34,17 @@ def test_equal_and_explicit(fw):
 
 
 def test_pca_two_children_equal_loadings_and_sign_alignment(fw):
-    df = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 1, 4, 3], "c": [-1.0, -2, -3, -4.5],
-                       "d": [1.0, 2, 3, 5], "e": [2.0, 4, 5, 9]})
+    df = pd.DataFrame(
+        {
+            "a": [1.0, 2, 3, 4],
+            "b": [2.0, 1, 4, 3],
+            "c": [-1.0, -2, -3, -4.5],
+            "d": [1.0, 2, 3, 5],
+            "e": [2.0, 4, 5, 9],
+        }
+    )
     w = pca_weights(fw, data=df)
-    assert w[["d", "e"]].tolist() == pytest.approx([2 ** -0.5] * 2)
+    assert w[["d", "e"]].tolist() == pytest.approx([2**-0.5] * 2)
     z = (df[["a", "b", "c"]] - df[["a", "b", "c"]].mean()) / df[["a", "b", "c"]].std()
     vals, vecs = np.linalg.eigh(np.corrcoef(z.T.to_numpy()))
     first = vecs[:, -1] * np.sign(vecs[:, -1].sum())
@@ -47,8 +54,15 @@ def test_pca_two_children_equal_loadings_and_sign_alignment(fw):
 
 
 def test_pca_drops_incomplete_units_and_rejects_constants(fw):
-    df = pd.DataFrame({"a": [1.0, 2, 3, 4, 9], "b": [2.0, 1, 4, 3, np.nan],
-                       "c": [0.0, 1, 0, 1, 0], "d": [1.0, 2, 3, 5, 1], "e": [2.0, 4, 5, 9, 1]})
+    df = pd.DataFrame(
+        {
+            "a": [1.0, 2, 3, 4, 9],
+            "b": [2.0, 1, 4, 3, np.nan],
+            "c": [0.0, 1, 0, 1, 0],
+            "d": [1.0, 2, 3, 5, 1],
+            "e": [2.0, 4, 5, 9, 1],
+        }
+    )
     full = pca_weights(fw, data=df)
     assert full.equals(pca_weights(fw, data=df.iloc[:4]))  # COINr: drop units with any NA
     grp = pca_weights(fw, data=df, complete="group")
@@ -95,7 +109,8 @@ def test_noisy_weights_errors_and_registry(fw):
 def test_effective_weights(fw):
     e = effective_weights(fw)
     assert e.to_dict() == pytest.approx(
-        {"I": 1, "P": 0.5, "Q": 0.5, "a": 0.125, "b": 0.125, "c": 0.25, "d": 0.25, "e": 0.25})
+        {"I": 1, "P": 0.5, "Q": 0.5, "a": 0.125, "b": 0.125, "c": 0.25, "d": 0.25, "e": 0.25}
+    )
     assert e[["a", "b", "c", "d", "e"]].sum() == pytest.approx(1.0)
     many = effective_weights(fw, noisy_weights(fw, {1: 0.25, 2: 0.25}, 4, seed=0))
     assert many.shape == (4, 8)
