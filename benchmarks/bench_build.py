@@ -27,22 +27,8 @@ import pandas as pd
 
 from innolab import config
 from innolab.framework import Framework, load_framework
+from innolab.scoring import COINR_ASEM_SPEC as ASEM_SPEC
 from innolab.scoring import build
-
-ASEM_SPEC = {
-    "denominate": {},
-    "impute": {"method": "group_mean", "group": "EurAsia_group"},
-    "screen": {"min_coverage": 0.9, "by": "unit"},
-    "treat": {
-        "method": "winsorise",
-        "max_points": 5,
-        "skew": 2.0,
-        "kurtosis": 3.5,
-        "fallback": "log",
-    },
-    "normalise": {"method": "minmax", "lower": 0, "upper": 100},
-    "aggregate": {"method": "arithmetic"},
-}
 
 PANEL_SPEC = {
     "impute": {"method": "carry_forward"},

@@ -19,24 +19,11 @@ from scipy.stats import rankdata
 
 from innolab.errors import ComputationError
 from innolab.framework import load_framework
-from innolab.scoring import build, treatment_points
+from innolab.scoring import COINR_ASEM_SPEC, build, treatment_points
 
 pytestmark = pytest.mark.shared
 
-COINR_DEFAULT = {
-    "denominate": {},
-    "impute": {"method": "group_mean", "group": "EurAsia_group"},
-    "screen": {"min_coverage": 0.9, "by": "unit"},
-    "treat": {
-        "method": "winsorise",
-        "max_points": 5,
-        "skew": 2.0,
-        "kurtosis": 3.5,
-        "fallback": "log",
-    },
-    "normalise": {"method": "minmax", "lower": 0, "upper": 100},
-    "aggregate": {"method": "arithmetic"},
-}
+COINR_DEFAULT = COINR_ASEM_SPEC
 
 
 def ref(name: str) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from .denominate import denominate
 from .impute import impute
 from .normalise import Bounds, apply_bounds, fit_bounds, normalise
 from .pipeline import (
+    COINR_ASEM_SPEC,
     DEFAULT_SPEC,
     STAGES,
     TABLE_STAGES,
@@ -84,4 +85,5 @@ __all__ = [
     "STAGES",
     "TABLE_STAGES",
     "DEFAULT_SPEC",
+    "COINR_ASEM_SPEC",
 ]

@@ -71,6 +71,7 @@ __all__ = [
     "STAGES",
     "TABLE_STAGES",
     "DEFAULT_SPEC",
+    "COINR_ASEM_SPEC",
     "Step",
     "Spec",
     "Build",
@@ -138,6 +139,23 @@ _INJECTED = frozenset(
         "bounds",
     }
 )
+
+#: The recipe of COINr's example build (``build_example_coin()``) on the ASEM data, whose
+#: outputs are the reference results in ``../shared/reference/coinr-asem/default``.
+COINR_ASEM_SPEC: Mapping[str, Any] = {
+    "denominate": {},
+    "impute": {"method": "group_mean", "group": "EurAsia_group"},
+    "screen": {"min_coverage": 0.9, "by": "unit"},
+    "treat": {
+        "method": "winsorise",
+        "max_points": 5,
+        "skew": 2.0,
+        "kurtosis": 3.5,
+        "fallback": "log",
+    },
+    "normalise": {"method": "minmax", "lower": 0, "upper": 100},
+    "aggregate": {"method": "arithmetic"},
+}
 
 DEFAULT_SPEC: Mapping[str, Any] = {
     "screen": {

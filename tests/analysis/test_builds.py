@@ -9,21 +9,9 @@ from analysis_helpers import shared_or_skip
 from innolab.analysis import builds as bw
 from innolab.errors import ParameterError
 from innolab.framework import load_framework
+from innolab.scoring import COINR_ASEM_SPEC
 
-SPEC = {
-    "denominate": {},
-    "impute": {"method": "group_mean", "group": "EurAsia_group"},
-    "screen": {"min_coverage": 0.9, "by": "unit"},
-    "treat": {
-        "method": "winsorise",
-        "max_points": 5,
-        "skew": 2.0,
-        "kurtosis": 3.5,
-        "fallback": "log",
-    },
-    "normalise": {"method": "minmax", "lower": 0, "upper": 100},
-    "aggregate": {"method": "arithmetic"},
-}
+SPEC = COINR_ASEM_SPEC
 
 
 @pytest.fixture(scope="module")
