@@ -231,6 +231,93 @@ def list_methods() -> None:
     click.echo(f"frameworks: {', '.join(available_frameworks())}")
 
 
+# --- uncertainty (innolab.analysis.uncertainty) ----------------------------------------------
+@cli.command("uncertainty")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.",
+)
+@click.option("--framework", required=True, help="Shipped framework name or a YAML/iMeta file.")
+@click.option(
+    "--spec", "spec_path", type=click.Path(dir_okay=False), help="The nominal build spec."
+)
+@click.option(
+    "--vary",
+    "vary_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="YAML/JSON: the assumptions to vary and their alternatives.",
+)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=3),
+    default=1000,
+    show_default=True,
+    help="Runs (uncertainty) or base sample size N (sensitivity: N(d+2) runs).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="R set.seed value.")
+@click.option("--year", type=int, help="Reference year (tidy or panel data).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Rank statistics: one row per unit (nominal, mean, median, q05, q95).",
+)
+@click.option(
+    "--sensitivity",
+    "sens_path",
+    type=click.Path(dir_okay=False),
+    help="Run the sensitivity design and write first-order and total indices here.",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Bootstrap resamples for the indices' intervals.",
+)
+@click.option("--target", help="Aggregate whose ranks are analysed (default: the index).")
+def uncertainty(
+    data_path, framework, spec_path, vary_path, n, seed, year, out, sens_path, n_boot, target
+) -> None:
+    """Monte Carlo uncertainty (and sensitivity) analysis of a build's ranks."""
+    from .analysis.uncertainty import uncertainty_files
+
+    rep = uncertainty_files(
+        data_path,
+        framework,
+        vary=vary_path,
+        out=out,
+        spec=spec_path,
+        n=n,
+        seed=seed,
+        sensitivity=sens_path,
+        year=year,
+        n_boot=n_boot,
+        target=target,
+    )
+    r = rep.result
+    click.echo(
+        f"{'sensitivity' if r.kind == 'SA' else 'uncertainty'} analysis of {r.target}: "
+        f"{r.n_runs} runs ({r.n_configurations} distinct) over {len(r.inputs)} assumptions, "
+        f"{len(r.units)} units, {r.elapsed_s:.2f} s"
+    )
+    if len(r.failed):
+        reasons = r.failed["reason"].value_counts()
+        click.echo(
+            f"failed runs: {len(r.failed)} ("
+            + "; ".join(f"{k} x{v}" for k, v in reasons.items())
+            + ")"
+        )
+    for p in rep.outputs:
+        click.echo(f"wrote {p}")
+
+
 # --- batch, publish (innolab.report) ---------------------------------------------------------
 @cli.command("batch")
 @click.option(
