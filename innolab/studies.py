@@ -15,9 +15,10 @@ from it:
 * :func:`regional_study` and :func:`methodology_audit` do the same for the other templates;
 * :func:`scores_table`, :func:`write_scores` and :func:`make_reports` serve ``innolab reports``.
 
-Rank and score intervals are not computed yet (the uncertainty analysis,
-``innolab.analysis.sensitivity``, is a separate piece of work): the studies carry
-``rank_intervals = None`` and their methodology text says that intervals are not shown.
+Rank and score intervals come from a Monte Carlo uncertainty analysis over innolab's default
+assumptions (:func:`study_uncertainty`, :data:`INTERVAL_RUNS` runs): ``innolab reports`` runs it
+once per framework and year and writes ``intervals_<framework>_<year>.csv`` beside the scores
+(:func:`write_intervals`); a study reads that file when it matches its build, else computes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ from .framework import Framework, load_framework
 __all__ = [
     "GROUPINGS",
     "STUDY_PRELOAD",
+    "INTERVAL_RUNS",
+    "INTERVAL_SEED",
+    "study_uncertainty",
+    "study_intervals",
+    "write_intervals",
+    "intervals_path",
     "ProcessedData",
     "CountryStudy",
     "RegionalStudy",
@@ -290,8 +297,7 @@ def scores_table(
     if intervals is not None:
         iv = intervals.reindex(out.index)
         out["rank_interval"] = [
-            f"{int(a)}–{int(b)}" if pd.notna(a) and pd.notna(b) else None
-            for a, b in zip(iv["q05"], iv["q95"], strict=True)
+            _interval_text(a, b) for a, b in zip(iv["q05"], iv["q95"], strict=True)
         ]
     for g in GROUPINGS:
         if g in econ.columns:
@@ -304,9 +310,13 @@ def scores_table(
     )
 
 
-def pillar_table(build: Any, iso3: str, peers: Sequence[str]) -> pd.DataFrame:
+def pillar_table(
+    build: Any, iso3: str, peers: Sequence[str], *, intervals: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Pillar scores of ``iso3`` with the peers' median, the frontier (best of all units) and
-    the rank among all scored units; indexed by pillar code, with ``name``."""
+    the rank among all scored units; indexed by pillar code, with ``name``. ``intervals``
+    (:func:`study_intervals`) adds the 5-95% score interval ``q05, q95`` and the rank interval
+    as text."""
     fw = build.framework
     pillars = [p for p in _pillars(fw) if p in build.scores.columns]
     s = build.scores[pillars]
@@ -322,6 +332,13 @@ def pillar_table(build: Any, iso3: str, peers: Sequence[str]) -> pd.DataFrame:
         index=pd.Index(pillars, name="code"),
     )
     out["n_units"] = s.notna().sum().to_numpy()
+    if intervals is not None:
+        iv = intervals[intervals["iso3"] == iso3].set_index("code").reindex(pillars)
+        out["q05"] = iv["score_q05"].to_numpy(dtype=float)
+        out["q95"] = iv["score_q95"].to_numpy(dtype=float)
+        out["rank_interval"] = [
+            _interval_text(a, b) for a, b in zip(iv["rank_q05"], iv["rank_q95"], strict=True)
+        ]
     return out
 
 
@@ -339,6 +356,7 @@ def key_messages(
     peer_label: str,
     *,
     top: int = 2,
+    rank_interval: tuple[float, float] | None = None,
 ) -> list[str]:
     """Key messages generated from the numbers (no hand-written text).
 
@@ -350,6 +368,7 @@ def key_messages(
     pillars : :func:`pillar_table` output (``name, score, peer_median``).
     peer_label : how the peers are called (e.g. ``"Low income peers"``).
     top : how many pillars to name as ahead of / behind the peers.
+    rank_interval : the 5th and 95th percentile rank over the Monte Carlo runs, if known.
 
     Examples
     --------
@@ -370,6 +389,17 @@ def key_messages(
         f"{name} scores {score:.1f} on the {index_code} (0–100), "
         f"rank {int(rank)} of {int(n_units)}."
     )
+    if rank_interval is not None and _interval_text(*rank_interval) is not None:
+        lo, hi = rank_interval
+        msgs.append(
+            "Under alternative methodological choices the rank stays within "
+            f"{_interval_text(lo, hi)} in 90% of the Monte Carlo runs"
+            + (
+                " (robust)."
+                if hi - lo <= max(2.0, 0.1 * n_units)
+                else " (sensitive to the method: read the rank with care)."
+            )
+        )
     diff = (pillars["score"] - pillars["peer_median"]).dropna()
     ahead = diff[diff > 0].sort_values(ascending=False).head(top)
     behind = diff[diff < 0].sort_values().head(top)
@@ -443,10 +473,12 @@ def methodology_text(
         "",
         "Rank and score intervals: "
         + (
-            "Monte Carlo uncertainty analysis (5th–95th percentile)."
+            f"5th–95th percentiles over {INTERVAL_RUNS:,} Monte Carlo runs (R seed "
+            f"{INTERVAL_SEED}) that vary "
+            + "; ".join(_vary_text(k, v) for k, v in _default_vary(build).items())
+            + "."
             if intervals
-            else "not shown — the uncertainty analysis (innolab.analysis.sensitivity) is not available "
-            "in this version of innolab."
+            else "not shown."
         ),
     ]
     if provenance:
@@ -487,16 +519,150 @@ def methodology_text(
     return "\n".join(lines)
 
 
-# --- intervals -------------------------------------------------------------------------------
-def _rank_intervals(build: Any) -> pd.DataFrame | None:
-    """Rank intervals (units x ``nominal, q05, q95``) of the index, or None.
+def _default_vary(build: Any) -> dict[str, Any]:
+    from .analysis.uncertainty import default_vary
 
-    The Monte Carlo uncertainty analysis (``innolab.analysis.sensitivity``) was not part of
-    innolab when this module was written; until it is wired in here, studies carry no
-    intervals and their methodology text says so.
-    """
-    del build
-    return None
+    return default_vary(build)
+
+
+def _vary_text(key: str, value: Any) -> str:
+    """One varied assumption in words, for the methodology section."""
+    if key == "weights" and isinstance(value, Mapping):
+        return f"weights (±{100 * float(value.get('noise', 0)):.0f}% uniform noise)"
+    alts = []
+    for v in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(v, Mapping):
+            m = dict(v)
+            name = str(m.pop("method", ""))
+            alts.append(name + (f" ({', '.join(f'{k} {x}' for k, x in m.items())})" if m else ""))
+        else:
+            alts.append(
+                "nominal" if v in ("on", True) else "none" if v in ("off", False) else str(v)
+            )
+    return f"{key.replace('.method', '')}: " + " / ".join(alts)
+
+
+# --- intervals -------------------------------------------------------------------------------
+#: Monte Carlo runs and R seed of the studies' uncertainty analysis (METHOD.md: N = 1,000).
+INTERVAL_RUNS = 1000
+INTERVAL_SEED = 1
+
+
+def study_uncertainty(
+    build: Any,
+    *,
+    n: int = INTERVAL_RUNS,
+    seed: int = INTERVAL_SEED,
+    vary: Mapping[str, Any] | None = None,
+    sensitivity: bool = False,
+) -> Any:
+    """Monte Carlo uncertainty (or sensitivity) analysis of a study build over innolab's
+    default assumptions (:func:`innolab.analysis.uncertainty.default_vary`)."""
+    from .analysis.uncertainty import default_vary, uncertainty_analysis
+
+    return uncertainty_analysis(
+        build,
+        default_vary(build) if vary is None else vary,
+        n=n,
+        seed=seed,
+        sensitivity=sensitivity,
+        keep_indicators=not sensitivity,
+    )
+
+
+def intervals_path(folder: str | os.PathLike, framework: str, year: int) -> Path:
+    """Where :func:`write_intervals` puts the intervals of ``framework`` for ``year``."""
+    return Path(folder) / f"intervals_{framework}_{int(year)}.csv"
+
+
+def _interval_record(build: Any, n: int, seed: int) -> dict[str, Any]:
+    from .analysis.uncertainty import default_vary
+
+    return {
+        "framework": build.framework.code,
+        "spec": build.spec.to_mapping(),
+        "vary": default_vary(build),
+        "runs": int(n),
+        "seed": int(seed),
+    }
+
+
+def write_intervals(
+    build: Any,
+    folder: str | os.PathLike,
+    *,
+    year: int,
+    provenance_sources: Sequence[Path] = (),
+    n: int = INTERVAL_RUNS,
+    seed: int = INTERVAL_SEED,
+) -> Path:
+    """Run the studies' uncertainty analysis once and write every node's rank and score
+    intervals (:meth:`UncertaintyResult.intervals`) to ``intervals_<framework>_<year>.csv``,
+    atomically with provenance; country notebooks then read it instead of recomputing."""
+    from .io import source_record, write_provenance, write_table
+
+    res = study_uncertainty(build, n=n, seed=seed)
+    out = intervals_path(folder, build.framework.code, year)
+    write_table(res.intervals(), out)
+    write_provenance(
+        out,
+        [source_record(p) for p in provenance_sources if Path(p).is_file()],
+        year=int(year),
+        failed_runs=len(res.failed),
+        **_interval_record(build, n, seed),
+    )
+    return out
+
+
+def study_intervals(
+    build: Any, data: ProcessedData | None = None, year: int | None = None
+) -> pd.DataFrame:
+    """Rank and score intervals of every node (long table: ``code, iso3, rank_nominal,
+    rank_median, rank_q05, rank_q95, score_...``): read from the processed folder when
+    :func:`write_intervals` wrote them for the same framework, year, spec, assumptions and
+    input files, else computed now."""
+    from .io import read_provenance, sha256_file
+
+    if data is not None and year is not None:
+        path = intervals_path(data.folder, build.framework.code, year)
+        if path.is_file():
+            try:
+                rec = read_provenance(path)
+            except (OSError, ValueError, DataFileError):
+                rec = None
+            want = _interval_record(build, INTERVAL_RUNS, INTERVAL_SEED)
+            fresh = (
+                rec is not None
+                and all(rec.get(k) == v for k, v in want.items())
+                and rec.get("year") == int(year)
+                and rec.get("sources")
+                and all(
+                    (data.folder / Path(src.get("path", "")).name).is_file()
+                    and sha256_file(data.folder / Path(src["path"]).name) == src.get("sha256")
+                    for src in rec["sources"]
+                )
+            )
+            if fresh:
+                return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return study_uncertainty(build).intervals()
+
+
+def _rank_intervals(intervals: pd.DataFrame | None, code: str) -> pd.DataFrame | None:
+    """Units x ``nominal, median, q05, q95`` of ``code``'s rank (the ``innolab uncertainty``
+    ``--out`` layout, what :func:`innolab.plots.plot_rank_intervals` draws)."""
+    if intervals is None:
+        return None
+    t = intervals[intervals["code"] == code].set_index("iso3")
+    out = t[["rank_nominal", "rank_median", "rank_q05", "rank_q95"]]
+    out.columns = ["nominal", "median", "q05", "q95"]
+    return out.rename_axis("iso3")
+
+
+def _interval_text(lo: Any, hi: Any) -> str | None:
+    if pd.isna(lo) or pd.isna(hi):
+        return None
+    a, b = int(np.floor(lo)), int(np.ceil(hi))
+    return f"{a}" if a == b else f"{a}–{b}"
 
 
 # --- country study ----------------------------------------------------------------------------
@@ -702,7 +868,7 @@ def _headline_rows(table: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 
 
 def _annex(
-    build: Any, iso3: str, headline: pd.DataFrame, rank_iv: pd.DataFrame | None
+    build: Any, iso3: str, headline: pd.DataFrame, intervals: pd.DataFrame | None
 ) -> pd.DataFrame:
     s, r = build.scores, build.ranks
     out = headline.copy()
@@ -713,6 +879,11 @@ def _annex(
     out["value"] = out["value"].round(2)
     out["score"] = out["score"].round(1)
     out["rank"] = out["rank"].astype("Int64")
+    if intervals is not None:
+        iv = intervals[intervals["iso3"] == iso3].set_index("code").reindex(out["code"])
+        out["rank_interval"] = [
+            _interval_text(a, b) for a, b in zip(iv["rank_q05"], iv["rank_q95"], strict=True)
+        ]
     out["data_year"] = out["data_year"].astype("Int64")
     return out
 
@@ -755,28 +926,23 @@ def _engines(build: Any, d: ProcessedData, iso3: str, year: int) -> tuple[pd.Dat
 
 
 def _gaps_long(build: Any, iso3: str, peers: list[str], region: list[str]) -> pd.DataFrame:
-    from .analysis import build_frames, gaps
+    from .analysis import gaps_for
 
-    scores, values, _, _ = build_frames(build)
-    fw = present_framework(build)
-    codes = [c for c in [*fw.indicators, *fw.aggregates()] if c in scores.columns]
-    g = gaps(iso3, scores, values, fw, peers=peers, region=region or None, codes=codes)
+    # own units and screened-out indicators are handled by the analysis layer
+    g = gaps_for(build, iso3, peers=peers, region=region or None)
+    fw = build.framework
     g = g.assign(
         reference=g["reference"].replace({"region_frontier": "frontier"}),
         gap=g["score"] - g["reference_score"],
     )
     g["name"] = [_label(fw, c) for c in g["code"]]
-    for col in ("value", "reference_value"):
-        g[col] = [own_units(fw, c, v) for c, v in zip(g["code"], g[col], strict=True)]
-    g["gap_value"] = g["reference_value"] - g["value"]
     return g
 
 
 def _gap_plan(build: Any, iso3: str, peers: list[str]) -> tuple[pd.DataFrame, str]:
-    from .analysis import build_frames, close_gap
+    from .analysis import build_inputs, close_gap_build
 
-    scores, values, _, method = build_frames(build)
-    fw = present_framework(build)
+    method = build_inputs(build).method
     cols = [
         "step",
         "name",
@@ -790,18 +956,13 @@ def _gap_plan(build: Any, iso3: str, peers: list[str]) -> tuple[pd.DataFrame, st
     if method is None or len(peers) < 2:
         return pd.DataFrame(columns=cols), "No closing-the-gap plan: too few peers."
     others = [p for p in peers if p != iso3]
-    plan = close_gap(iso3, scores, values, fw, peers=others, method=method)
+    plan = close_gap_build(build, iso3, peers=others)
     if plan.score_before >= plan.target:
         return (
             pd.DataFrame(columns=cols),
             f"Already at or above the peers' median ({plan.target:.1f}); no gap to close.",
         )
-    table = plan.plan[[c for c in cols if c in plan.plan.columns]].copy()
-    for col in ("value_before", "value_after"):
-        table[col] = [
-            own_units(fw, c, v) for c, v in zip(plan.plan["code"], table[col], strict=True)
-        ]
-    table = table.round(2)
+    table = plan.plan[[c for c in cols if c in plan.plan.columns]].copy().round(2)
     verdict = "reaches" if plan.reached else "cannot reach"
     text = (
         f"Raising the {len(table)} indicator(s) below, in this order, {verdict} the peers' "
@@ -861,8 +1022,9 @@ def country_study(
         if "itu_region" in d.countries.columns
         else ([], "")
     )
-    pillars = pillar_table(b, iso3, peer_list)
-    rank_iv = _rank_intervals(b)
+    iv = study_intervals(b, d, year)
+    rank_iv = _rank_intervals(iv, root)
+    pillars = pillar_table(b, iso3, peer_list, intervals=iv)
     sw = strengths_for(b, iso3, n=n_strengths).rename(columns={"kind": "flag"})
     sw = sw.set_index("code")
     full = _headline(b, d, iso3)
@@ -888,7 +1050,18 @@ def country_study(
         n_units=n_units,
         peer_label=peer_label,
         peers=peer_list,
-        messages=key_messages(name, root, score, rank, n_units, pillars, peer_label),
+        messages=key_messages(
+            name,
+            root,
+            score,
+            rank,
+            n_units,
+            pillars,
+            peer_label,
+            rank_interval=tuple(rank_iv.loc[iso3, ["q05", "q95"]])
+            if iso3 in rank_iv.index
+            else None,
+        ),
         headline=headline.assign(
             value=headline["value"].round(2), data_year=headline["data_year"].astype("Int64")
         ),
@@ -900,7 +1073,7 @@ def country_study(
         gap_plan=plan,
         gap_summary=plan_text,
         ratings=ratings,
-        annex=_annex(b, iso3, full, rank_iv),
+        annex=_annex(b, iso3, full, iv),
         methodology=methodology_text(
             b, d.provenance, synthetic=d.is_synthetic, intervals=rank_iv is not None
         ),
@@ -1056,6 +1229,7 @@ class AuditStudy:
     uncertainty_note: str
     methodology: str
     synthetic: bool
+    sensitivity: pd.DataFrame | None = None
 
     @property
     def banner(self) -> str:
@@ -1068,8 +1242,10 @@ def methodology_audit(
     year: int | str | None = None,
     data: ProcessedData | str | os.PathLike | None = "",
 ) -> AuditStudy:
-    """Coherence tables: indicator x pillar/index correlations, Cronbach's alpha per pillar,
-    coherence flags, pillar x pillar correlations; rank intervals when available."""
+    """Coherence tables (indicator x pillar/index correlations, Cronbach's alpha per pillar,
+    coherence flags, pillar x pillar correlations), the index's rank intervals and the
+    variance-based sensitivity of the ranks to each default assumption (first-order and total
+    indices with bootstrap intervals; Saltelli design with ``N =`` :data:`INTERVAL_RUNS`)."""
     from .analysis import coherence_flags, corr_matrix, cronbach_by_aggregate, get_corr
 
     d = _as_data(data)
@@ -1093,14 +1269,20 @@ def methodology_audit(
         flags = flags[flags["flag"].astype(str).str.len() > 0].reset_index(drop=True)
     pillars = [p for p in _pillars(fw) if p in scores.columns] + [fw.root]
     pc = corr_matrix(scores[pillars]).round(2)
-    rank_iv = _rank_intervals(b)
-    note = (
-        ""
-        if rank_iv is not None
-        else "Uncertainty and sensitivity analysis: not available in this version of innolab "
-        "(innolab.analysis.sensitivity is not wired into the studies yet)."
-    )
     yr = latest_year(d.panel, fw) if year in (None, "") else int(year)
+    rank_iv = _rank_intervals(study_intervals(b, d, yr), fw.root)
+    sa = study_uncertainty(b, sensitivity=True)
+    sens = sa.sensitivity_table().reset_index(drop=True)
+    sens["interactions"] = (sens["total"] - sens["first_order"]).clip(lower=0)
+    top = sens.sort_values("total", ascending=False).iloc[0]
+    note = (
+        f"Sensitivity analysis: {sa.n_runs:,} runs (Saltelli design, N = {sa.n:,}, "
+        f"{len(sa.inputs)} assumptions); output = mean absolute rank shift of {fw.root}. "
+        f"The ranks depend most on **{top['input']}** (total index {top['total']:.2f}); "
+        "first-order indices measure an assumption alone, total indices include its "
+        "interactions with the others."
+        + (f" {len(sa.failed)} runs failed (methods in conflict)." if len(sa.failed) else "")
+    )
     return AuditStudy(
         yr,
         fw.code,
@@ -1112,6 +1294,7 @@ def methodology_audit(
         note,
         methodology_text(b, d.provenance, synthetic=d.is_synthetic, intervals=rank_iv is not None),
         d.is_synthetic,
+        sens.round(3),
     )
 
 
@@ -1262,6 +1445,8 @@ def make_reports(
     root = fw.root
     sources = [d.folder / "panel.parquet", d.folder / "countries.parquet"]
     scores_path = write_scores(b, d.countries, d.folder, year=year, provenance_sources=sources)
+    iv_path = write_intervals(b, d.folder, year=year, provenance_sources=sources)
+    rank_iv = _rank_intervals(pd.read_csv(iv_path, keep_default_na=False, na_values=[""]), root)
     scored = [u for u in b.scores.index if pd.notna(b.scores.at[u, root])]
     if countries == "all" or countries == "demo":
         chosen = (
@@ -1322,11 +1507,16 @@ def make_reports(
             data_files=data_files,
             preload=preload,
         )
-    table = scores_table(b, d.countries)
+    table = scores_table(b, d.countries, intervals=rank_iv)
     table = table.rename(
-        columns={"score": f"{root} score", "itu_region": "region", "income_group": "group"}
+        columns={
+            "score": f"{root} score",
+            "rank_interval": "rank interval (5–95%)",
+            "itu_region": "region",
+            "income_group": "group",
+        }
     )
-    cols = ["iso3", "name", f"{root} score", "rank", "region", "group"]
+    cols = ["iso3", "name", f"{root} score", "rank", "rank interval (5–95%)", "region", "group"]
     res = publish_reports(
         out / "countries",
         index=out / "index.html",
@@ -1338,6 +1528,7 @@ def make_reports(
     return {
         "year": year,
         "scores": scores_path,
+        "intervals": iv_path,
         "batch": summary,
         "regional": regional_summary,
         "published": res,

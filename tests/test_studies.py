@@ -167,7 +167,10 @@ def test_methodology_text_names_spec_sources_and_synthetic_flag():
     text = studies.methodology_text(b, prov, synthetic=True)
     assert "- normalise: method=zscore" in text
     assert "`data/raw/x.csv` — source demo, retrieved 2026-01-01, SHA-256 `abcdef012345…`" in text
-    assert "synthetic" in text and "not available" in text
+    assert "synthetic" in text and "Rank and score intervals: not shown." in text
+    text = studies.methodology_text(b, prov, synthetic=True, intervals=True)
+    assert "5th–95th percentiles over 1,000 Monte Carlo runs" in text
+    assert "aggregate: arithmetic / geometric" in text and "weights (±25% uniform noise)" in text
     assert "synthetic" not in studies.methodology_text(b, None)
 
 
@@ -239,7 +242,16 @@ def test_demo_methodology_audit(demo):
     a = studies.methodology_audit("digital_innovation", 2023, demo)
     assert {"INFRA", "POLICY"} <= set(a.cronbach.index)
     assert a.pillar_correlations.loc["DII", "DII"] == 1.0
-    assert a.rank_intervals is None and "not available" in a.uncertainty_note
+    iv = a.rank_intervals
+    b = studies.score_processed(demo, year=2023)
+    assert list(iv.columns) == ["nominal", "median", "q05", "q95"]
+    assert iv["nominal"].tolist() == b.ranks.loc[iv.index, "DII"].astype(float).tolist()
+    assert (iv["q05"] <= iv["median"]).all() and (iv["median"] <= iv["q95"]).all()
+    sens = a.sensitivity
+    assert sens["input"].tolist() == ["treat", "impute", "normalise", "weights", "aggregate.method"]
+    assert (sens["total"] >= 0).all() and sens["total"].max() > 0
+    top = sens.sort_values("total").iloc[-1]["input"]
+    assert f"**{top}**" in a.uncertainty_note
     assert a.correlations.at["IT.NET.USER.ZS", "INFRA"] == round(
         a_scores_corr(demo, "IT.NET.USER.ZS", "INFRA"), 2
     )
@@ -280,3 +292,55 @@ def test_indicator_trend_country_and_quartiles():
     assert pd.isna(t.at[2021, "value"]) and t.at[2021, "group_median"] == 5.0
     with pytest.raises(ParameterError, match="'b' has no data"):
         studies.indicator_trend(p, "b", "Y")
+
+
+def test_demo_country_study_shows_monte_carlo_intervals(demo):
+    s = studies.country_study("XAF", 2023, "digital_innovation", "income_group", demo)
+    b = s.build
+    iv = s.rank_intervals
+    assert iv.loc["XAF", "nominal"] == s.rank
+    assert iv.loc["XAF", "q05"] <= s.rank + 5 and iv.loc["XAF", "q95"] >= iv.loc["XAF", "q05"]
+    # pillar score intervals (drawn as error bars) and rank intervals (text)
+    p = s.pillars
+    assert {"q05", "q95", "rank_interval"} <= set(p.columns)
+    assert (p["q05"] <= p["q95"]).all()
+    assert p["rank_interval"].notna().all()
+    # the same numbers as a direct analysis with the studies' settings
+    res = studies.study_uncertainty(b).intervals()
+    row = res[(res["code"] == "INFRA") & (res["iso3"] == "XAF")].iloc[0]
+    assert p.at["INFRA", "q05"] == round(row["score_q05"], 1)
+    assert any("90% of the Monte Carlo runs" in m for m in s.messages)
+    assert s.annex["rank_interval"].notna().any()
+    assert "Monte Carlo runs" in s.methodology
+
+
+def test_intervals_are_written_once_and_reused_only_while_fresh(demo, tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "processed"
+    shutil.copytree(demo.folder, folder)
+    d = studies.load_processed(folder)
+    b = studies.score_processed(d, year=2023)
+    path = studies.write_intervals(
+        b, folder, year=2023, provenance_sources=[folder / "panel.parquet"]
+    )
+    assert path == folder / "intervals_digital_innovation_2023.csv"
+    written = pd.read_csv(path)
+    assert set(written["code"]) >= {"DII", "INFRA"}
+
+    calls = []
+    real = studies.study_uncertainty
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(studies, "study_uncertainty", counting)
+    got = studies.study_intervals(b, d, 2023)
+    assert calls == [] and len(got) == len(written)
+    # another year or a changed input file: recomputed, never a stale file
+    studies.study_intervals(b, d, 2022)
+    assert len(calls) == 1
+    (folder / "panel.parquet").write_bytes((folder / "panel.parquet").read_bytes() + b"\0")
+    studies.study_intervals(b, d, 2023)
+    assert len(calls) == 2

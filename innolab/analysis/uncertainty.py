@@ -12,8 +12,9 @@ vary-file key               alternatives
                             stage and ``on`` keeps the nominal one (``impute: [on, off]``)
 ``aggregate.method: [...]`` aggregators (``aggregate: [{method: generalised, p: 2}, ...]``)
 ``weights: {noise, levels}`` ``replications`` (default 100) noisy weight tables: every weight
-                            at the listed levels becomes ``w + (2u - 1)·noise·w``, u ~ U(0, 1)
-                            (``noise`` a number or ``{level: factor}``; optional own ``seed``)
+                            at the listed levels (default: all below the index) becomes
+                            ``w + (2u - 1)·noise·w``, u ~ U(0, 1) (``noise`` a number or
+                            ``{level: factor}``; optional own ``seed``)
 ``weights: [{code: w}, ...]`` explicit weight alternatives (unlisted codes keep their weight)
 ``exclude: each``           leave one indicator out (or a list of codes), plus "none"
 ==========================  ===============================================================
@@ -74,6 +75,7 @@ __all__ = [
     "min_ranks",
     "sensitivity_indices",
     "uncertainty_analysis",
+    "default_vary",
     "UncertaintyReport",
     "uncertainty_files",
 ]
@@ -336,8 +338,8 @@ def _weights_input(key: str, value: Any, build: Any, path: str | None) -> Uncert
             if levels is None:
                 levels = list(factors)
         else:
-            if levels is None:
-                levels = [lv for lv in fw.levels if lv > 1]
+            if levels is None:  # every level below the index
+                levels = [lv for lv in fw.levels if lv < fw.node(fw.root).level]
             if not isinstance(levels, list | tuple):
                 levels = [levels]
             factors = {int(lv): noise for lv in levels}
@@ -423,6 +425,36 @@ def _coinr_order(fw: Any, codes: Sequence[str]) -> list[str]:
         return (n.level, n.parent is None, n.parent or "", declared.get(c, 0))
 
     return sorted(codes, key=key)
+
+
+def default_vary(build: Any) -> dict[str, Any]:
+    """innolab's default uncertain assumptions for ``build`` (METHOD.md section 3, uncertainty
+    row): the outlier rule (nominal, COINr's 2/3.5 thresholds, none), imputation (nominal on
+    or off; the mean when the nominal build has none), normalisation (min-max 1-100 or ranks,
+    both positive so that the geometric mean is always defined), weights noise of +-25% at
+    every level below the index, and arithmetic or geometric aggregation.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> spec = NS(step=lambda s: None)
+    >>> sorted(default_vary(NS(spec=spec)))
+    ['aggregate.method', 'impute', 'normalise', 'weights']
+    """
+    spec = build.spec
+    out: dict[str, Any] = {}
+    treat = spec.step("treat")
+    if treat is not None and treat.method == "winsorise":
+        coinr = {"method": "winsorise", "max_points": 5, "skew": 2.0, "kurtosis": 3.5}
+        coinr["fallback"] = dict(treat.params).get("fallback", "log")
+        out["treat"] = ["on", coinr, "off"]
+    elif treat is not None:
+        out["treat"] = ["on", "off"]
+    out["impute"] = ["on", "off"] if spec.step("impute") is not None else ["off", "mean"]
+    out["normalise"] = [{"method": "minmax", "lower": 1, "upper": 100}, {"method": "rank"}]
+    out["weights"] = {"noise": 0.25}
+    out["aggregate.method"] = ["arithmetic", "geometric"]
+    return out
 
 
 # --------------------------------------------------------------------------- design
@@ -548,7 +580,8 @@ class UncertaintyResult:
         The node whose ranks are summarised (default the index).
     units : Index
     nodes : tuple of str
-        Aggregates whose run scores and ranks are kept (target included).
+        Nodes whose run scores and ranks are kept: every aggregate (and, with
+        ``keep_indicators``, the indicators first).
     design : DataFrame
         One row per run: ``block`` (UA, A, B, AB:<input>) and the chosen alternative of every
         input (labels).
@@ -775,6 +808,7 @@ def uncertainty_analysis(
     sensitivity: bool = False,
     n_boot: int = 100,
     target: str | None = None,
+    keep_indicators: bool = False,
     chunk: int = 512,
 ) -> UncertaintyResult:
     """Monte Carlo uncertainty (and, with ``sensitivity=True``, sensitivity) analysis.
@@ -795,6 +829,9 @@ def uncertainty_analysis(
         Bootstrap resamples for the indices' intervals (SA; 0 for none).
     target : str, optional
         The aggregate whose ranks define the SA output (default: the index).
+    keep_indicators : bool
+        Also keep every run's normalised indicator values and ranks (for indicator rank
+        intervals; memory grows with runs x units x indicators).
 
     Returns
     -------
@@ -827,7 +864,8 @@ def uncertainty_analysis(
     indicators = list(fw.indicators)
     plan = compile_plan(fw, indicators)
     plan_codes = list(plan.columns)
-    node_pos = [plan_codes.index(c) for c in aggregates]
+    nodes = (indicators if keep_indicators else []) + aggregates
+    node_pos = [plan_codes.index(c) for c in nodes]
     nominal_w = build.weights.reindex(plan_codes).to_numpy(dtype=float)
     if np.isnan(nominal_w).any():
         miss = [c for c, w in zip(plan_codes, nominal_w, strict=True) if np.isnan(w)]
@@ -921,7 +959,7 @@ def uncertainty_analysis(
     ind_pos = {c: j for j, c in enumerate(indicators)}
 
     n_cfg = len(configs)
-    cfg_scores = np.full((n_cfg, len(units), len(aggregates)), np.nan)
+    cfg_scores = np.full((n_cfg, len(units), len(nodes)), np.nan)
     cfg_reason: dict[int, str] = {}
     for c, (p, *_rest) in enumerate(configs):
         if int(p) in pre_fail:
@@ -987,12 +1025,12 @@ def uncertainty_analysis(
         design[u.name] = np.asarray(u.labels, dtype=object)[choice[:, i]]
     design.index = pd.RangeIndex(1, n_runs + 1, name="run")
 
-    nominal_scores = build.scores[aggregates]
-    nominal_ranks = build.ranks[aggregates].astype(float)
+    nominal_scores = build.scores.reindex(columns=nodes)
+    nominal_ranks = build.ranks.reindex(columns=nodes).astype(float)
     sens = None
     y = None
     if sensitivity:
-        t = aggregates.index(target)
+        t = nodes.index(target)
         nom = nominal_ranks[target].to_numpy(dtype=float)
         with _quiet():
             y = np.nanmean(np.abs(run_ranks[:, :, t] - nom[None, :]), axis=1)
@@ -1006,7 +1044,7 @@ def uncertainty_analysis(
         n_runs=n_runs,
         target=target,
         units=units,
-        nodes=tuple(aggregates),
+        nodes=tuple(nodes),
         design=design,
         run_scores=run_scores,
         run_ranks=run_ranks,

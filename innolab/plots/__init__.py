@@ -24,6 +24,7 @@ plot_pillar_heatmap            units or groups x pillar codes (wide) [, name]
 plot_trends                    years; value [, group_median, group_q25, group_q75, data_year]
 plot_rating_grid               long (stakeholder, enabler, rating [, iso3, year]) or wide
                                (stakeholder codes x enabler codes)
+plot_sensitivity               assumptions; input, first_order, total [, total_q05, total_q95]
 =============================  ===============================================================
 """
 
@@ -52,6 +53,7 @@ from .profile import (
     plot_pillar_radar,
     plot_strengths_weaknesses,
 )
+from .sensitivity import plot_sensitivity
 
 __all__ = [
     "PALETTE",
@@ -72,4 +74,5 @@ __all__ = [
     "plot_pillar_heatmap",
     "plot_trends",
     "plot_rating_grid",
+    "plot_sensitivity",
 ]

@@ -201,8 +201,9 @@ def test_every_run_equals_a_full_rebuild():
         "weights": {"noise": 0.4, "levels": [1, 2], "replications": 6},
         "aggregate.method": ["arithmetic", "geometric", "harmonic"],
     }
-    r = uncertainty_analysis(b, vary, n=12, seed=8)
+    r = uncertainty_analysis(b, vary, n=12, seed=8, keep_indicators=True)
     assert r.n_runs == 12 and r.kind == "UA"
+    assert r.nodes == ("a", "b", "c", "d", "I", "P", "Q")
     scores = r.scores()
     checked = 0
     for run in range(1, 13):
@@ -217,6 +218,13 @@ def test_every_run_equals_a_full_rebuild():
         np.testing.assert_array_equal(
             r.ranks()[f"r_{run}"].to_numpy(), ref.ranks["I"].to_numpy(dtype=float)
         )
+        for code in r.nodes:  # indicators and pillars too
+            np.testing.assert_allclose(
+                r.scores(code)[f"r_{run}"], ref.scores[code], rtol=1e-12, atol=1e-12
+            )
+            np.testing.assert_array_equal(
+                r.ranks(code)[f"r_{run}"], ref.ranks[code].to_numpy(dtype=float)
+            )
         checked += 1
     assert checked >= 6
 
