@@ -19,8 +19,8 @@ from ..errors import ParameterError
 __all__ = ["RStream"]
 
 _MASK32 = 0xFFFFFFFF
-_I2_32M1 = 2.3283064365386963e-10  # 1 / (2**32 - 1), R's MT_genrand scale
-_TINY = 1.1641532182693481e-10  # 0.5 * i2_32m1, R's fixup for 0 and 1
+_2POW_M32 = 2.3283064365386963e-10  # 2**-32: R MT_genrand scale, [0, 1)
+_TINY = 1.1641532182693481e-10  # 2**-33: what R's fixup returns for an exact 0 (ALGORITHMS 7.1)
 
 
 def _r_seed_key(seed: int) -> np.ndarray:
@@ -65,7 +65,7 @@ class RStream:
 
     def runif(self, n: int) -> np.ndarray:
         """``runif(n)``: ``n`` uniforms in (0, 1) with R's 32-bit resolution."""
-        u = self._raw(int(n)).astype(float) * _I2_32M1
+        u = self._raw(int(n)).astype(float) * _2POW_M32
         u = np.where(u <= 0.0, _TINY, u)
         return np.where(1.0 - u <= 0.0, 1.0 - _TINY, u)
 
