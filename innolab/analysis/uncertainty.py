@@ -934,7 +934,9 @@ def uncertainty_analysis(
             pre_fail[p] = err
         else:
             pre_vals[p] = vals
-            if not np.isnan(w).any():
+            # data-driven weights (a weights stage, e.g. PCA) follow the variant's data;
+            # otherwise the nominal build's weights (framework or aggregate.weights) hold
+            if spec.step("weights") is not None and not np.isnan(w).any():
                 pre_w[p] = w
 
     # --- distinct run configurations ----------------------------------------------------------

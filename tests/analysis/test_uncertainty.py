@@ -504,3 +504,20 @@ def test_cli_bad_vary_file_is_one_line_and_writes_nothing(tmp_path, capsys, vary
     assert message in err and "vary.yaml" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 2
     assert not (tmp_path / "ranks.csv").exists()
+
+
+def test_explicit_aggregate_weights_of_the_nominal_spec_are_kept():
+    b0 = _toy()
+    b = b0.rebuild(
+        aggregate={
+            "method": "arithmetic",
+            "weights": {"P": 3, "Q": 1, "a": 1, "b": 2, "c": 1, "d": 1, "I": 1},
+        }
+    )
+    assert not b.scores["I"].equals(b0.scores["I"])
+    r = uncertainty_analysis(
+        b, {"impute": ["on", "on"], "aggregate.method": ["arithmetic", "arithmetic"]}, n=5, seed=1
+    )
+    for run in range(1, 6):
+        np.testing.assert_allclose(r.scores()[f"r_{run}"], b.scores["I"], rtol=1e-13)
+    assert (r.rank_stats()["q05"] == r.rank_stats()["nominal"]).all()
