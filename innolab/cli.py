@@ -66,6 +66,12 @@ _IMPORT_FORMATS = [
 @click.option("--codes", default=None, help="Comma-separated indicator codes to keep.")
 @click.option("--year", type=int, default=None, help="Fixed year for files without a year column.")
 @click.option(
+    "--sheet",
+    default=None,
+    help="XLSX sheet (name or 0-based index); default: the first sheet holding the data "
+    "(the choice is reported).",
+)
+@click.option(
     "--allow-partial",
     is_flag=True,
     help="Accept API results with missing pages (a warning is recorded).",
@@ -76,7 +82,7 @@ _IMPORT_FORMATS = [
     type=click.Path(dir_okay=False),
     help="Output .csv or .parquet (written atomically, with a provenance sidecar).",
 )
-def data_import(paths, fmt, indicator, mapping, codes, year, allow_partial, out) -> None:
+def data_import(paths, fmt, indicator, mapping, codes, year, sheet, allow_partial, out) -> None:
     """Import source files into one canonical tidy table (iso3, indicator, year, value, source)."""
     import warnings
 
@@ -94,6 +100,7 @@ def data_import(paths, fmt, indicator, mapping, codes, year, allow_partial, out)
             codes=code_list,
             year=year,
             allow_partial=allow_partial,
+            **({"sheet": sheet} if sheet is not None else {}),
         )
     for line in report.lines():
         click.echo(line)
@@ -146,7 +153,10 @@ def data_build(raw: str | None, out: str | None, force: bool, priority: tuple[st
     """Build data/processed/ (Parquet panel + metadata + provenance) from data/raw/."""
     from .store import build
 
-    click.echo(build(raw, out, force=force, priority=priority).summary())
+    report = build(raw, out, force=force, priority=priority)
+    click.echo(report.summary())
+    for line in report.warnings:
+        click.echo(f"warning: {line}")
 
 
 # --- score, list-methods (innolab.scoring) ---------------------------------------------------

@@ -65,6 +65,15 @@ Republic of" = "Republic of Moldova"), (4) the part outside and inside parenthes
 unknown with a hint to re-read the file as UTF-8, because a file with one mis-decoded name
 has others in its values too.
 
+Codes read from files
+---------------------
+:func:`check_codes` is the strict check every loader applies to a column that already holds
+codes (World Bank files, canonical tables): only ISO3 and World Bank codes of the reference
+table (economies and aggregates) and demo economies pass; former World Bank codes (``KSV``,
+``ROM``, ``WBG``, ``ZAR``, ``TMP``, ``ADO``, ``IMY``) are renamed to the current ones; any other
+well-formed code is an :class:`~innolab.errors.UnknownCountryError` with near matches (the
+economy named on the same row first, then similar codes), never imported as is.
+
 Demo economies
 --------------
 When ``config.DEMO_DIR / "countries.csv"`` exists (fictional economies with ISO user-assigned
@@ -76,9 +85,11 @@ Tables are read once per process (cached) and never at import time.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
@@ -104,6 +115,8 @@ __all__ = [
     "to_iso3",
     "country_names",
     "is_aggregate",
+    "CodeCheck",
+    "check_codes",
     "classification",
     "classification_vintages",
     "classifications",
@@ -754,6 +767,139 @@ def is_aggregate(
     resolved = to_iso3(codes, include_demo=include_demo, demo_dir=demo_dir)
     aggregates = _index(None).aggregates
     return [c in aggregates for c in resolved]
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """What :func:`check_codes` found: the code to use for each code read, and what was renamed.
+
+    Attributes
+    ----------
+    codes : dict
+        Every distinct code read -> the code innolab uses (itself, or the current code of a
+        former World Bank code such as ``KSV`` -> ``XKX``).
+    renamed : dict
+        The former codes among them -> their current code.
+    aggregates : frozenset
+        The (current) codes that are World Bank aggregates rather than economies.
+    """
+
+    codes: dict[str, str]
+    renamed: dict[str, str]
+    aggregates: frozenset[str]
+
+    def notes(self, source: str | None = None) -> list[str]:
+        """One warning line per renamed code (empty when nothing was renamed)."""
+        where = f"{source}: " if source else ""
+        index = _index(None)
+        return [
+            f"{where}former World Bank code {old} read as {new} ({index.names.get(new, new)})"
+            for old, new in sorted(self.renamed.items())
+        ]
+
+
+def _former_codes() -> dict[str, str]:
+    a = _aliases()
+    note = a["note"] if "note" in a else pd.Series("", index=a.index)
+    keep = note.fillna("").str.contains("former World Bank code", regex=False)
+    return dict(zip(a.loc[keep, "alias"].str.upper(), a.loc[keep, "iso3"], strict=True))
+
+
+def _code_hints(index: _Index, code: str, name: str | None, n: int = 3) -> list[str]:
+    """Near matches of a code that is not known: from the name beside it, then similar codes."""
+    out: list[str] = []
+    if name:
+        status, info = index.resolve(name)
+        if status == "ok":
+            out.append(f"{index.label(info[0])} from the name {name!r} on the same row")
+        elif status == "ambiguous":
+            out += [index.label(c) for c in info]
+    iso3 = sorted({c for c in index.codes.values() if len(c) == 3})
+    close = get_close_matches(code.upper(), iso3, n=len(iso3), cutoff=0.6)
+    # equal similarity: codes sharing a longer prefix first (FRN -> FRA, FRO before IRN)
+    close.sort(key=lambda c: -len(os.path.commonprefix([c, code.upper()])))
+    for c in close[:n]:
+        label = index.label(c)
+        if not any(h.startswith(label) for h in out):
+            out.append(label)
+    return out[: n + 1]
+
+
+def check_codes(
+    codes: Iterable[str],
+    *,
+    source: str | None = None,
+    column: str | None = None,
+    lines: Mapping[str, int] | None = None,
+    names: Mapping[str, str] | None = None,
+    include_demo: bool = True,
+    demo_dir: str | Path | None = None,
+) -> CodeCheck:
+    """Check country codes read from a file against the reference table, strictly.
+
+    Unlike :func:`to_iso3` (which also matches names), a code is accepted only when it is an
+    ISO3 or World Bank code of an economy or aggregate in ``countries.csv`` (or a demo
+    economy), or a former World Bank code (``KSV``, ``ROM``, ``WBG``, ``ZAR``, ``TMP``,
+    ``ADO``, ``IMY``), which is renamed to its current code. A well-formed code that is none of
+    these (``XYZ``, a typo such as ``FRN``) is never imported as is.
+
+    Parameters
+    ----------
+    codes : iterable of str
+        Codes as read (duplicates allowed).
+    source, column : str, optional
+        The file and column, for the error message.
+    lines : mapping, optional
+        Code -> the (first) line it is on, for the error message.
+    names : mapping, optional
+        Code -> the country name on the same row (World Bank files carry both); a name that
+        matches an economy is offered as the first near match.
+
+    Raises
+    ------
+    UnknownCountryError
+        Listing every unknown code with its line and near matches.
+
+    >>> check_codes(["FRA", "WLD", "KSV"]).codes
+    {'FRA': 'FRA', 'WLD': 'WLD', 'KSV': 'XKX'}
+    """
+    index = _index(_demo_signature(demo_dir, include_demo))
+    former = _former_codes()
+    known = {c.upper(): c for c in index.codes.values() if len(c) == 3}
+    out: dict[str, str] = {}
+    renamed: dict[str, str] = {}
+    unknown: dict[str, list[str]] = {}
+    for code in dict.fromkeys(str(c) for c in codes):
+        if code in known:
+            out[code] = known[code]
+        elif code in former:
+            out[code] = renamed[code] = former[code]
+        else:
+            unknown[code] = _code_hints(index, code, (names or {}).get(code))
+    if unknown:
+        where = source or "<data>"
+        if column:
+            where += f", column {column!r}"
+        err = UnknownCountryError(unknown, source=where)
+        parts = []
+        for code, hints in unknown.items():
+            line = (lines or {}).get(code)
+            at = f" on line {line}" if line is not None else ""
+            hint = f" (did you mean {'; '.join(hints)}?)" if hints else ""
+            parts.append(f"{code!r}{at}{hint}")
+        noun = "code" if len(parts) == 1 else "codes"
+        err.message = (
+            f"{where}: unknown country {noun} "
+            + "; ".join(parts)
+            + "; expected an ISO3 code or a World Bank economy or aggregate code"
+        )
+        err.args = (err.message,)
+        raise err
+    return CodeCheck(
+        codes=out,
+        renamed=renamed,
+        aggregates=frozenset(c for c in out.values() if c in index.aggregates),
+    )
 
 
 def __getattr__(name: str):

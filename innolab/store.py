@@ -121,7 +121,7 @@ class BuildReport:
     warnings: tuple[str, ...] = field(default=())
 
     def summary(self) -> str:
-        """One or two lines for the command line."""
+        """One or two lines for the command line (warnings: :attr:`warnings`)."""
         if self.skipped:
             return (
                 f"{self.out}: up to date (same {len(self.inputs)} input files, same innolab "
@@ -720,11 +720,13 @@ def build(
         tables["expert_ratings.parquet"] = ratings
 
     records = [_record(p, f.name, digests[p]) for f in folders for p in per_folder[f]]
+    suspicious = _suspicious(panel, indicators)
     extra = {
         "input_fingerprint": fingerprint,
         "priority": priority,
         "raw_dir": _display(raw),
-        "warnings": [w for s in sources for w in s.warnings],
+        "warnings": [w for s in sources for w in s.warnings] + _plausibility_lines(suspicious),
+        "suspicious": json.loads(suspicious.head(1000).to_json(orient="records")),
         "outputs": list(tables),
     }
     written = _install(out, tables, records, extra)
@@ -741,6 +743,20 @@ def build(
         n_indicators=int(panel["indicator"].nunique()),
         warnings=tuple(extra["warnings"]),
     )
+
+
+def _suspicious(panel: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """Values that are legal but suspicious for their indicator's unit (audit rows)."""
+    from .scoring.plausibility import tidy_plausibility
+
+    units = dict(zip(indicators["indicator"], indicators["unit"].fillna(""), strict=True))
+    return tidy_plausibility(panel, units)
+
+
+def _plausibility_lines(audit: pd.DataFrame) -> list[str]:
+    from .scoring.plausibility import plausibility_warnings
+
+    return plausibility_warnings(audit)
 
 
 def _install(

@@ -378,7 +378,16 @@ def test_other_folders_are_read_with_sources_load(raw, tmp_path, monkeypatch):
     assert meta.loc["A.B", "name"] == "Alpha beta"  # demo comes first alphabetically
     prov = read_provenance(out / "panel.parquet")
     assert {Path(r["path"]).name for r in prov["sources"]} >= {"it.net.user.csv", "indicators.csv"}
-    assert prov["warnings"] == ["a warning from the loader"]
+    # the loader's warnings, then the values suspicious for their unit (a negative duration)
+    assert prov["warnings"] == [
+        "a warning from the loader",
+        "C.D: 1 suspicious value (XAA 2019: -3): negative value: expected >= 0 as a count or "
+        "rate of a count (unit 'days')",
+    ]
+    assert [(r["iso3"], r["code"], r["before"]) for r in prov["suspicious"]] == [
+        ("XAA", "C.D", -3.0)
+    ]
+    assert rep.warnings == tuple(prov["warnings"])
     # a conflicting loaded value names the loaded file and the demo file
     monkeypatch.setattr(
         sources,

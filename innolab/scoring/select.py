@@ -17,8 +17,12 @@ The framework's data rules are applied here, in this order, and every changed ce
    the denominator gives no value for that year (an older complete year may then be used);
 3. **mean_years N** - the mean of the latest N available years in the window (the data year is
    the latest of them);
-4. **cap** - values beyond ``(lower, upper)`` are set to the bound;
-5. **transform** - ``log1p``, ``log`` or ``sqrt``; a value outside the transform's domain is a
+4. **plausibility** - values that are legal but suspicious for the indicator's unit (a share
+   above 100, a negative count, a rating outside its scale) are left as they are and recorded
+   with stage ``check``, action ``suspicious`` (:mod:`innolab.scoring.plausibility`), and
+   a :class:`~innolab.scoring.plausibility.PlausibilityWarning` is issued;
+5. **cap** - values beyond ``(lower, upper)`` are set to the bound;
+6. **transform** - ``log1p``, ``log`` or ``sqrt``; a value outside the transform's domain is a
    :class:`~innolab.errors.ComputationError` naming the units.
 
 Indicators of the framework without any value in the window are reported in
@@ -34,8 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ComputationError, DataFileError, ParameterError
+from ..errors import ComputationError, CoverageError, DataFileError, ParameterError
 from ..framework import Framework, load_framework
+from .plausibility import plausibility_audit, warn_suspicious
 from .result import cell_audit, concat_audits, empty_audit
 
 __all__ = ["Selection", "select", "select_panel", "is_tidy", "TIDY_COLUMNS"]
@@ -57,7 +62,8 @@ class Selection:
         Same shape: the data year of each value (NaN where the value is missing).
     audit : DataFrame
         One row per cell changed by a data rule (``denominated``, ``alias``, ``averaged``,
-        ``capped``, ``transformed``).
+        ``capped``, ``transformed``), and one per suspicious value (stage ``check``, action
+        ``suspicious``, value unchanged).
     missing : tuple of str
         Framework indicators with no value at all in the window.
     reference_year : int or tuple of int
@@ -164,9 +170,10 @@ def _long_select(
             index=pd.MultiIndex.from_arrays([dens["iso3"], dens["indicator"], dens["year"]]),
         )
         dtab = dtab[~dtab.index.duplicated()]
-        dval = dtab.reindex(key).to_numpy()
+        dval = dtab.reindex(key).to_numpy(dtype=float, na_value=np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.where(has, df["value"].to_numpy() / dval * scale, df["value"].to_numpy())
+            own = df["value"].to_numpy(dtype=float)
+            v = np.where(has, own / dval * scale.astype(float), own)
         zero = has & (dval == 0)
         if zero.any():
             bad = df.loc[zero, ["iso3", "indicator", "year"]].head(5).values.tolist()
@@ -221,6 +228,7 @@ def select(
     *,
     window: int | None = None,
     units: Iterable[str] | None = None,
+    _allow_empty: bool = False,
 ) -> Selection:
     """The wide matrix for reference year ``year``: latest value within the window, rules applied.
 
@@ -241,6 +249,12 @@ def select(
     Returns
     -------
     Selection
+
+    Raises
+    ------
+    CoverageError
+        When no indicator of the framework has a value in the window (a year with no data):
+        the message names the window and the years the table has.
 
     Examples
     --------
@@ -267,12 +281,30 @@ def select(
     year = int(year)
     long, _ = _long_select(tidy, fw, year - int(window), year, units)
     inds = fw.indicators
+    if not len(long) and not _allow_empty:
+        raise CoverageError(_no_data(tidy, fw, year, int(window)))
     if units is not None:
         unit_list = list(dict.fromkeys(str(u) for u in units))
     else:
         unit_list = sorted(long["iso3"].unique().tolist())
     index = pd.Index(sorted(unit_list), name="iso3")
     return _finish(long, fw, index, inds, year)
+
+
+def _no_data(tidy: pd.DataFrame, fw: Framework, year: int, window: int) -> str:
+    df = _check_tidy(tidy)
+    ours = df[df["indicator"].isin(set(fw.indicators) | set(_aliases(fw)))]
+    span = (
+        f"its values of these indicators are for {int(ours['year'].min())}-"
+        f"{int(ours['year'].max())}"
+        if len(ours)
+        else "it has no value of any of them"
+    )
+    return (
+        f"no data for reference year {year}: none of the {len(fw.indicators)} indicators of "
+        f"framework {fw.code!r} has a value in {year - window}-{year} (window {window}); "
+        f"{span}; expected a reference year with data"
+    )
 
 
 def _finish(
@@ -317,6 +349,11 @@ def _finish(
                 for n, a, b in zip(nyears[r, cidx], first[r, cidx], yrs[r, cidx], strict=True)
             ]
             parts.append(cell_audit(STAGE, index, inds, avg_mask, raw, vals, "averaged", det))
+    # suspicious but legal values, in the indicators' units (before caps and transforms)
+    check = plausibility_audit(pd.DataFrame(vals, index=index, columns=pd.Index(inds)), fw)
+    if len(check):
+        parts.append(check)
+        warn_suspicious(check, stacklevel=4)
     vals = vals.copy()
     for j, c in enumerate(inds):
         node = fw.node(c)
@@ -395,7 +432,13 @@ def select_panel(
         unit_list = sorted(dict.fromkeys(str(u) for u in units))
     else:
         unit_list = sorted(df["iso3"].unique().tolist())
-    parts = [select(df, fw, y, window=window, units=unit_list) for y in ys]
+    parts = [select(df, fw, y, window=window, units=unit_list, _allow_empty=True) for y in ys]
+    if all(p.data.isna().all().all() for p in parts):
+        raise CoverageError(
+            _no_data(df, fw, ys[-1], int(window)).replace(
+                f"reference year {ys[-1]}", f"reference years {ys[0]}-{ys[-1]}"
+            )
+        )
     index = pd.MultiIndex.from_product([unit_list, ys], names=["iso3", "year"])
 
     def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from .base import (
     LoadResult,
     SourceWarning,
     canonical_frame,
+    check_file_size,
     combine_results,
     indicator_frame,
     sniff_delimiter,
@@ -136,10 +137,10 @@ def _load_long(paths, *, indicator=None, codes=None, keep_missing=False, **_):
     return _filter_codes(r, codes)
 
 
-def _load_table(paths, *, mapping=None, year=None, codes=None, keep_missing=False, **_):
+def _load_table(paths, *, mapping=None, year=None, codes=None, keep_missing=False, sheet=None, **_):
     r = _each(
         paths,
-        lambda p: read_table_source(p, mapping, year=year, keep_missing=keep_missing),
+        lambda p: read_table_source(p, mapping, year=year, keep_missing=keep_missing, sheet=sheet),
         keep_missing,
     )
     return _filter_codes(r, codes)
@@ -178,7 +179,9 @@ def _ratings_result(path: Path, *, year: int | None, sheet=None) -> LoadResult:
         }
         for s, e in sorted(set(zip(ratings["stakeholder"], ratings["enabler"], strict=True)))
     )
-    return LoadResult(data, ind, None, "expert-ratings", (str(path),))
+    return LoadResult(
+        data, ind, None, "expert-ratings", (str(path),), tuple(ratings.attrs.get("warnings", ()))
+    )
 
 
 def _load_ratings(paths, *, year=None, codes=None, keep_missing=False, sheet=None, **_):
@@ -270,11 +273,15 @@ def detect_format(path: str | Path) -> str:
             import openpyxl
 
             wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-            first = next(wb.worksheets[0].iter_rows(values_only=True, max_row=1), ())
+            heads = [next(ws.iter_rows(values_only=True, max_row=1), ()) for ws in wb.worksheets]
         except Exception as exc:  # damaged workbook
             raise DataFileError(p, f"cannot open the workbook ({type(exc).__name__})") from None
-        header = ["" if c is None else str(c) for c in first]
-        return "expert-ratings" if ratings_layout(header) else "table"
+        # any sheet laid out as ratings (a cover or notes sheet may come first)
+        for first in heads:
+            header = ["" if c is None else str(c) for c in first]
+            if ratings_layout(header):
+                return "expert-ratings"
+        return "table"
     line = _first_line(p)
     if line.startswith(('"Data Source"', "Data Source")):
         return "wb-portal-csv"
@@ -355,7 +362,10 @@ def load(
             raise DataFileError(p, "file not found")
     groups: dict[str, list[Path]] = {}
     for p in paths:
-        groups.setdefault(detect_format(p) if format == "auto" else format, []).append(p)
+        fmt = detect_format(p) if format == "auto" else format
+        if fmt != "wdi-bulk" and not (fmt == "wb-portal-csv" and p.suffix.lower() == ".csv"):
+            check_file_size(p)  # whole-file readers: refuse before reading (WDI layouts stream)
+        groups.setdefault(fmt, []).append(p)
     codes = None if codes is None else list(codes)
     options = dict(
         indicator=indicator,
@@ -393,6 +403,14 @@ def load(
                 (*combined.warnings, msg),
             )
     return combined
+
+
+def _suspicious(result: LoadResult) -> pd.DataFrame:
+    """Plausibility audit of loaded data, with the units the source gives its indicators."""
+    from ..scoring.plausibility import tidy_plausibility
+
+    units = dict(zip(result.indicators["indicator"], result.indicators["unit"], strict=True))
+    return tidy_plausibility(result.data, units)
 
 
 @dataclass(frozen=True)
@@ -454,6 +472,20 @@ def import_files(
             raise ParameterError("out", f"{out} is also an input; refusing to overwrite it")
     detected = {str(p): (detect_format(p) if format == "auto" else format) for p in paths}
     result = load(paths, format=format, indicator=indicator, mapping=mapping, codes=codes, **kw)
+    from ..scoring.plausibility import plausibility_warnings
+
+    suspicious = _suspicious(result)
+    if len(suspicious):
+        lines = plausibility_warnings(suspicious)
+        warn_all(lines)
+        result = LoadResult(
+            result.data,
+            result.indicators,
+            result.countries,
+            result.format,
+            result.paths,
+            (*result.warnings, *lines),
+        )
     write_table(result.data, out)
     sources = [
         source_record(p, source=detected.get(str(p), result.format))
@@ -480,6 +512,7 @@ def import_files(
         indicators=result.indicators.to_dict("records"),
         countries=countries,
         warnings=list(result.warnings),
+        suspicious=json.loads(suspicious.head(1000).to_json(orient="records")),
     )
     try:
         agg = result.aggregate_codes()

@@ -35,6 +35,9 @@ import pandas as pd
 from ..errors import DataFileError, ParameterError, UnknownCountryError
 
 __all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_LINE_BYTES",
+    "check_file_size",
     "CANONICAL_COLUMNS",
     "INDICATOR_COLUMNS",
     "COUNTRY_COLUMNS",
@@ -50,6 +53,7 @@ __all__ = [
     "resolve_countries",
     "combine_results",
     "looks_like_code",
+    "known_codes",
     "missing_columns_error",
     "warn_all",
 ]
@@ -60,6 +64,14 @@ CANONICAL_COLUMNS: tuple[str, ...] = ("iso3", "indicator", "year", "value", "sou
 INDICATOR_COLUMNS: tuple[str, ...] = ("indicator", "name", "unit", "source")
 #: Columns of the country metadata table (``vintage`` is optional).
 COUNTRY_COLUMNS: tuple[str, ...] = ("iso3", "name", "region", "income_group", "is_aggregate")
+
+#: Largest file a loader reads whole into memory: 512 MiB. Bigger files are refused before a
+#: byte is read (a clear error instead of swapping or being killed); WDI bulk files, the only
+#: format that is legitimately this large, are streamed line by line and exempt.
+MAX_FILE_BYTES: int = 512 * 1024**2
+#: Longest line a streamed (WDI bulk) file may have: 1 MiB (a real WDI line is under 2 KB), so
+#: a damaged file without line breaks cannot exhaust memory either.
+MAX_LINE_BYTES: int = 1024**2
 
 _KEYS = ["iso3", "indicator", "year"]
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -146,6 +158,48 @@ def looks_like_code(value: str) -> bool:
     return bool(_CODE.fullmatch(value))
 
 
+def known_codes(
+    codes: Sequence[str],
+    *,
+    path: str | Path | None,
+    column: str,
+    lines: Sequence[int | None] | None = None,
+    names: Sequence[str] | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """Check well-formed country codes against innolab's reference table (every loader).
+
+    ``codes`` are the codes of each row (``lines`` and ``names`` parallel to them, optional):
+    the first line and the country name written beside each code go into the message. A code
+    that is neither an ISO3 code, a World Bank economy or aggregate code (``WLD``, ``EAS``,
+    ``HIC``, ...) nor a demo economy is an :class:`~innolab.errors.UnknownCountryError` naming
+    the file, column, line and near matches; a former World Bank code (``KSV``, ``ROM``) is
+    renamed to the current one with a warning.
+
+    Returns ``(code -> code to use, warnings)``.
+    """
+    from .. import countries as _countries
+
+    first: dict[str, int] = {}
+    name_of: dict[str, str] = {}
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        if code in seen:
+            continue
+        seen.add(code)
+        if lines is not None and lines[i] is not None:
+            first[code] = int(lines[i])
+        if names is not None and names[i]:
+            name_of[code] = str(names[i])
+    check = _countries.check_codes(
+        codes,
+        source=None if path is None else str(path),
+        column=column,
+        lines=first,
+        names=name_of,
+    )
+    return check.codes, check.notes(None if path is None else str(path))
+
+
 # --- numbers ------------------------------------------------------------------------------
 
 
@@ -218,6 +272,39 @@ def _grouped(s: str, thousands: str, decimal: str) -> bool:
 # --- text and CSV -------------------------------------------------------------------------
 
 
+def _size_text(n: int) -> str:
+    for unit, k in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= k:
+            return f"{n / k:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def check_file_size(path: str | Path, *, limit: int | None = None) -> None:
+    """Refuse a file too large to read into memory (:data:`MAX_FILE_BYTES`), before reading it.
+
+    Only the size in the directory entry is looked at, so a 2 GB (even sparse) file costs
+    nothing to refuse.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "big.csv"
+    >>> _ = p.write_bytes(b"x" * 2048)
+    >>> check_file_size(p, limit=1024)
+    Traceback (most recent call last):
+    ...
+    innolab.errors.DataFileError: ...big.csv: file of 2.0 KB is too large to read into memory (limit 1.0 KB); expected a smaller file: split it by indicator or year, or use the WDI bulk layout, which is streamed (innolab data import --codes ...)
+    """
+    limit = MAX_FILE_BYTES if limit is None else limit
+    size = Path(path).stat().st_size
+    if size > limit:
+        raise DataFileError(
+            path,
+            f"file of {_size_text(size)} is too large to read into memory "
+            f"(limit {_size_text(limit)})",
+            expected="a smaller file: split it by indicator or year, or use the WDI bulk "
+            "layout, which is streamed (innolab data import --codes ...)",
+        )
+
+
 def read_text(path: str | Path, *, encoding: str | None = None) -> tuple[str, str]:
     """The whole text of a small file and the encoding used.
 
@@ -228,6 +315,7 @@ def read_text(path: str | Path, *, encoding: str | None = None) -> tuple[str, st
     p = Path(path)
     if not p.exists():
         raise DataFileError(p, "file not found")
+    check_file_size(p)
     raw = p.read_bytes()
     if raw.startswith(b"PK\x03\x04"):
         raise DataFileError(p, "this is a ZIP/XLSX file, not a text file", expected="a CSV file")
@@ -444,6 +532,15 @@ def resolve_countries(
             out[v] = v
         else:
             todo.append(v)
+    if codes and out:
+        checked = [v for v in distinct if v not in overrides]
+        mapping, _ = known_codes(
+            checked,
+            path=path,
+            column=column,
+            lines=[(lines or {}).get(v) for v in checked],
+        )
+        out.update(mapping)
     if todo:
         try:
             from .. import countries as _countries

@@ -22,6 +22,7 @@ from .base import (
     canonical_frame,
     country_frame,
     indicator_frame,
+    known_codes,
     looks_like_code,
     parse_number,
     warn_all,
@@ -84,7 +85,12 @@ def read_canonical(path: str | Path, *, keep_missing: bool = False) -> pd.DataFr
         if not code.strip():
             raise DataFileError(p, "empty indicator code", line=i + offset, column="indicator")
     df["_line"] = range(offset, offset + len(df))
-    data, notes = canonical_frame(df.assign(_path=str(p)), keep_missing=keep_missing)
+    known, notes = known_codes(
+        df["iso3"].tolist(), path=p, column="iso3", lines=df["_line"].tolist()
+    )
+    df["iso3"] = df["iso3"].map(known)
+    data, more = canonical_frame(df.assign(_path=str(p)), keep_missing=keep_missing)
+    notes += more
     warn_all(notes)
     return data
 
@@ -128,6 +134,10 @@ def _read_parquet(p: Path, *, keep_missing: bool) -> pd.DataFrame:
                 name == "indicator" and not v.strip()
             ):
                 raise DataFileError(p, f"not a valid {name}", column=name, found=v)
+        if name == "iso3":
+            used = pc.unique(col.indices).to_pylist()
+            renamed = known_codes([values[i] for i in used], path=p, column="iso3")[0]
+            renamed = {a: b for a, b in renamed.items() if a != b}
         # rank of each dictionary entry in sorted order, so integer sorts are lexical sorts
         rank = np.empty(len(values), dtype="int64")
         rank[np.argsort(np.asarray(values, dtype=object), kind="stable")] = np.arange(len(values))
@@ -184,7 +194,7 @@ def _read_parquet(p: Path, *, keep_missing: bool) -> pd.DataFrame:
         col = text[name][0] if idx is None else text[name][0].take(idx)
         return pd.array(pc.cast(col, pa.large_string()), dtype="str")
 
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "iso3": strings("iso3"),
             "indicator": strings("indicator"),
@@ -193,6 +203,14 @@ def _read_parquet(p: Path, *, keep_missing: bool) -> pd.DataFrame:
             "source": strings("source"),
         }
     )
+    if renamed:  # former World Bank codes: rename, then re-check duplicates under new codes
+        out["iso3"] = out["iso3"].replace(renamed)
+        out, notes = canonical_frame(out.assign(_path=str(p)), keep_missing=keep_missing)
+        warn_all(
+            [f"{p}: former World Bank code {a} read as {b}" for a, b in sorted(renamed.items())]
+            + notes
+        )
+    return out
 
 
 def read_canonical_result(path: str | Path, *, keep_missing: bool = False) -> LoadResult:

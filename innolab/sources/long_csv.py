@@ -19,6 +19,7 @@ from .base import (
     canonical_frame,
     indicator_frame,
     iter_csv_records,
+    known_codes,
     looks_like_code,
     missing_columns_error,
     parse_number,
@@ -102,7 +103,7 @@ def read_long_csv(
         raise missing_columns_error(p, header, LONG_COLUMNS)
     ix = {c: header.index(c) for c in LONG_COLUMNS}
     source = f"{'datahub WDI mirror' if meta else 'long CSV'} {p.parent.name}/{p.name}"
-    iso3, years, values, lines = [], [], [], []
+    iso3, years, values, lines, names = [], [], [], [], []
     for line, rec in records:
         if not any(f.strip() for f in rec):
             continue
@@ -130,12 +131,15 @@ def read_long_csv(
                 p, "not a year", line=line, column="Year", found=y, expected="a four-digit year"
             )
         iso3.append(cc)
+        names.append(rec[ix["Country Name"]].strip())
         years.append(int(y))
         values.append(parse_number(rec[ix["Value"]], path=p, line=line, column="Value"))
         lines.append(line)
+    known, renamed = known_codes(iso3, path=p, column="Country Code", lines=lines, names=names)
+    notes += renamed
     records_df = pd.DataFrame(
         {
-            "iso3": iso3,
+            "iso3": [known[c] for c in iso3],
             "indicator": code,
             "year": years,
             "value": values,

@@ -85,7 +85,8 @@ def read_expert_ratings(
     path : path
         The ratings file.
     sheet : str or int, optional
-        XLSX sheet (name or 0-based index); default the first.
+        XLSX sheet (name or 0-based index); default the first, or the only other sheet
+        laid out as ratings when the first is not (a note in ``attrs["warnings"]`` says so).
     year : int, optional
         Year to give ratings when the file has no year column.
 
@@ -97,7 +98,9 @@ def read_expert_ratings(
         :data:`~innolab.ecosystem.ENABLERS`, sorted by economy then vocabulary order.
     """
     notes: list[str] = []
-    where, header_line, header, records, delimiter = read_rows(path, notes, sheet=sheet)
+    where, header_line, header, records, delimiter = read_rows(
+        path, notes, sheet=sheet, accept=lambda h: ratings_layout(h) is not None
+    )
     norm = [normalise_label(h) for h in header]
     layout = ratings_layout(header)
     if layout is None:
@@ -257,5 +260,6 @@ def read_expert_ratings(
     for c in ("iso3", "stakeholder", "enabler"):
         out[c] = out[c].astype(str)
     out["rating"] = out["rating"].astype("float64")
+    out.attrs["warnings"] = tuple(notes)
     warn_all(notes)
     return out

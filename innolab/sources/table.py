@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +232,13 @@ def _csv_rows(path: Path, m: _Grid, notes: list[str]):
     return str(path), header_line, [h.strip() for h in header], records, delimiter
 
 
-def _xlsx_rows(path: Path, m: _Grid, required: Sequence[str]):
+def _xlsx_rows(
+    path: Path,
+    m: _Grid,
+    required: Sequence[str],
+    notes: list[str] | None = None,
+    accept: Callable[[list[str]], bool] | None = None,
+):
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
@@ -244,6 +250,8 @@ def _xlsx_rows(path: Path, m: _Grid, required: Sequence[str]):
             path, f"cannot open the workbook ({type(exc).__name__}: {exc})"
         ) from None
     names = wb.sheetnames
+    if isinstance(m.sheet, str) and m.sheet not in names and m.sheet.strip().isdigit():
+        m = replace(m, sheet=int(m.sheet))  # "--sheet 1" from the command line
     if m.sheet is None:
         sheet = names[0]
     elif isinstance(m.sheet, int):
@@ -261,18 +269,35 @@ def _xlsx_rows(path: Path, m: _Grid, required: Sequence[str]):
                 return ["" if c is None else str(c).strip() for c in row]
         return []
 
+    def fits(h: list[str]) -> bool:
+        return all(c in h for c in required) and (accept is None or accept(h))
+
     header = header_of(sheet)
+    if m.sheet is None and not fits(header) and (required or accept is not None):
+        # auto-detection: the data are on another sheet (a notes or cover sheet comes first)
+        others = [s for s in names[1:] if fits(header_of(s))]
+        if len(others) > 1:
+            raise DataFileError(
+                path,
+                f"sheet {sheet!r} is not the data and several sheets could be: "
+                + ", ".join(repr(o) for o in others),
+                expected="the sheet to read (--sheet NAME or sheet: in the mapping)",
+            )
+        if others:
+            if notes is not None:
+                notes.append(
+                    f"{path}: read sheet {others[0]!r} (sheet {sheet!r}, the first, does not "
+                    f"hold the data); choose another with --sheet / sheet:"
+                )
+            sheet = others[0]
+            header = header_of(sheet)
     absent = [c for c in required if c not in header]
     if absent:
-        hint = ""
-        if m.sheet is None:
-            others = [s for s in names[1:] if all(c in header_of(s) for c in required)]
-            if others:
-                hint = f"; sheet {others[0]!r} has them: set sheet: {others[0]}"
         raise DataFileError(
             f"{path}[{sheet}]",
             f"sheet {sheet!r} has no column{'s' if len(absent) > 1 else ''} "
-            f"{', '.join(repr(a) for a in absent)}{hint}",
+            f"{', '.join(repr(a) for a in absent)}"
+            + (f" (sheets: {', '.join(names)})" if len(names) > 1 else ""),
             line=m.header_row,
             found=[h for h in header if h][:12],
             expected=f"columns {', '.join(required)} on line {m.header_row}",
@@ -305,20 +330,22 @@ def read_rows(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     header_row: int = 1,
+    accept: Callable[[list[str]], bool] | None = None,
 ):
     """Open a CSV or XLSX table: ``(where, header_line, header, records, delimiter)``.
 
     ``where`` names the file (and the sheet for XLSX) for messages; ``records`` yields
     ``(line, cells)`` lazily; ``delimiter`` is None for XLSX. For a workbook without
-    ``sheet``, the first sheet is read and, when it lacks the ``required`` columns while
-    another sheet has them, the error says which sheet to choose.
+    ``sheet``, the first sheet is read unless it lacks the ``required`` columns (or its header
+    is not ``accept``-ed) while exactly one other sheet has them: that sheet is read and a
+    note in ``notes`` says which (several candidates are an error asking for ``sheet``).
     """
     p = Path(path)
     if not p.exists():
         raise DataFileError(p, "file not found")
     grid = _Grid(encoding=encoding, delimiter=delimiter, sheet=sheet, header_row=header_row)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        return _xlsx_rows(p, grid, required)
+        return _xlsx_rows(p, grid, required, notes, accept)
     if p.suffix.lower() == ".xls":
         raise DataFileError(p, "old .xls workbooks are not supported", expected="save as .xlsx")
     return _csv_rows(p, grid, notes)
@@ -351,6 +378,7 @@ def read_table_source(
     *,
     year: int | None = None,
     keep_missing: bool = False,
+    sheet: str | int | None = None,
 ) -> LoadResult:
     """Load a CSV/XLSX table through a mapping into the canonical tidy table.
 
@@ -364,6 +392,9 @@ def read_table_source(
         Fixed data year, overriding the mapping's ``year`` (for files without a year column).
     keep_missing : bool
         Keep missing cells as NaN rows.
+    sheet : str or int, optional
+        XLSX sheet (name or 0-based index), overriding the mapping's ``sheet``. Without
+        either, the first sheet holding the mapped columns is read (see :func:`read_rows`).
 
     Returns
     -------
@@ -384,7 +415,7 @@ def read_table_source(
         required=required,
         encoding=m.encoding,
         delimiter=m.delimiter,
-        sheet=m.sheet,
+        sheet=m.sheet if sheet is None else sheet,
         header_row=m.header_row,
     )
     if m.indicators is not None:

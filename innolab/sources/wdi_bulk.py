@@ -29,12 +29,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataFileError
+from . import base as _base
 from .base import (
     LoadResult,
     canonical_frame,
     country_frame,
     indicator_frame,
     iter_csv_records,
+    known_codes,
     looks_like_code,
     missing_columns_error,
     parse_number,
@@ -207,8 +209,20 @@ def read_wide_csv(
         raise DataFileError(p, "file not found")
     want = None if codes is None else {c.encode() for c in codes}
     table = WideTable(path=str(p), years=[])
+    limit = _base.MAX_LINE_BYTES
+
+    def too_long(raw: bytes, lineno: int) -> DataFileError:
+        return DataFileError(
+            p,
+            f"line longer than {limit} bytes without a line break (damaged or not a CSV file)",
+            line=lineno,
+            expected="a WDI CSV line (under 2 KB)",
+        )
+
     with open(p, "rb") as fh:
-        first = fh.readline()
+        first = fh.readline(limit)
+        if len(first) >= limit and not first.endswith(b"\n"):
+            raise too_long(first, 1)
         if not first.strip(b"\xef\xbb\xbf \r\n"):
             raise DataFileError(p, "empty file")
         if first.startswith(b"PK\x03\x04"):
@@ -222,8 +236,10 @@ def read_wide_csv(
                     kv = _split(text)
                     if len(kv) >= 2 and kv[0]:
                         table.preamble[kv[0]] = kv[1]
-                first = fh.readline()
+                first = fh.readline(limit)
                 lineno += 1
+                if len(first) >= limit and not first.endswith(b"\n"):
+                    raise too_long(first, lineno)
             if not first:
                 raise DataFileError(
                     p, "no header line after the preamble", line=lineno, expected="Country Name,..."
@@ -234,7 +250,10 @@ def read_wide_csv(
         ny = len(years)
         raw = first
         match = _HEAD.match
-        for lineno, raw in enumerate(fh, header_line + 1):  # noqa: B007
+        lines = iter(lambda: fh.readline(limit), b"")
+        for lineno, raw in enumerate(lines, header_line + 1):  # noqa: B007
+            if len(raw) >= limit and not raw.endswith(b"\n"):
+                raise too_long(raw, lineno)
             if want is not None:
                 m = match(raw)
                 if m is None or m.group(1) not in want:
@@ -327,11 +346,18 @@ def wide_to_long(table: WideTable, *, source: str, keep_missing: bool = False):
                 found=code,
                 expected="a three-character ISO3 or World Bank code",
             )
+    codes, notes = known_codes(
+        table.iso3,
+        path=table.path,
+        column="Country Code",
+        lines=table.lines,
+        names=table.country_names or None,
+    )
+    iso3_rows = [codes[c] for c in table.iso3]
     arr = table.array()
-    notes: list[str] = []
     first: dict[tuple[str, str], int] = {}
     keep = np.ones(n, dtype=bool)
-    for i, key in enumerate(zip(table.iso3, table.indicators, strict=True)):
+    for i, key in enumerate(zip(iso3_rows, table.indicators, strict=True)):
         j = first.setdefault(key, i)
         if j == i:
             continue
@@ -352,7 +378,7 @@ def wide_to_long(table: WideTable, *, source: str, keep_missing: bool = False):
             f"({key[0]} {key[1]}) with identical values; dropped"
         )
     idx = np.flatnonzero(keep)
-    iso3 = np.asarray(table.iso3, dtype=object)[idx]
+    iso3 = np.asarray(iso3_rows, dtype=object)[idx]
     ind = np.asarray(table.indicators, dtype=object)[idx]
     order = np.lexsort((iso3, ind))
     idx, iso3, ind = idx[order], iso3[order], ind[order]

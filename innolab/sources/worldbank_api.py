@@ -43,8 +43,10 @@ from ..io import atomic_write
 from .base import (
     LoadResult,
     canonical_frame,
+    check_file_size,
     country_frame,
     indicator_frame,
+    known_codes,
     looks_like_code,
     parse_number,
     warn_all,
@@ -344,6 +346,7 @@ def pages_to_result(
                     "source": source,
                     "_path": pg.origin,
                     "_line": pd.NA,
+                    "_name": str(cty.get("value") or ""),
                 }
             )
             name = str(ind.get("value") or "")
@@ -367,7 +370,20 @@ def pages_to_result(
             "among the inputs to resolve them",
         )
     cols = ["iso3", "indicator", "year", "value", "source", "_path", "_line"]
-    data, n = canonical_frame(pd.DataFrame(records, columns=cols), keep_missing=keep_missing)
+    frame = pd.DataFrame(records, columns=cols)
+    by_path: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        by_path.setdefault(str(r["_path"]), []).append(i)
+    for origin, rows_ix in by_path.items():
+        known, renamed = known_codes(
+            [records[i]["iso3"] for i in rows_ix],
+            path=origin,
+            column="countryiso3code",
+            names=[records[i]["_name"] for i in rows_ix],
+        )
+        notes += renamed
+        frame.loc[rows_ix, "iso3"] = [known[records[i]["iso3"]] for i in rows_ix]
+    data, n = canonical_frame(frame, keep_missing=keep_missing)
     notes += n
     countries = None
     if country_list is not None:
@@ -414,6 +430,7 @@ def read_api_json(
     for p in all_paths:
         if not p.exists():
             raise DataFileError(p, "file not found")
+        check_file_size(p)
         pg = parse_api_response(p.read_bytes(), origin=p)
         if pg.kind == "country":
             if pg.pages > 1 and not allow_partial:

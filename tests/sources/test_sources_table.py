@@ -251,10 +251,12 @@ def test_xlsx_sheet_choice_and_second_sheet_hint(tmp_path):
     )
     assert detect_format(p) == "table"
     spec = {"country": "iso3", "year": "Year", "indicators": {"Score": "S"}}
-    with pytest.raises(DataFileError, match="sheet 'Data' has them: set sheet: Data") as err:
-        read_table_source(p, spec)
-    assert "[Notes]" in str(err.value)
+    # no sheet given: the only sheet holding the mapped columns is read, and a warning says so
+    with pytest.warns(SourceWarning, match="read sheet 'Data' \\(sheet 'Notes', the first"):
+        auto = read_table_source(p, {**spec, "decimal": ","})
+    assert any("read sheet 'Data'" in w for w in auto.warnings)
     result = read_table_source(p, {**spec, "sheet": "Data", "decimal": ","})
+    assert auto.data.equals(result.data)
     assert result.data[["iso3", "year", "value"]].to_dict("records") == [
         {"iso3": "KOR", "year": 2020, "value": 59.25},
         {"iso3": "NAM", "year": 2020, "value": 30.5},
