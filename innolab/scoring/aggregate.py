@@ -101,8 +101,18 @@ def arithmetic_mean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     [2.5, 2.0]
     """
     x, valid, wv = _prep(x, w)
-    num = np.sum(np.where(valid, x, 0.0) * wv, axis=-1)
-    return _finish(num, wv.sum(axis=-1))
+    xv = np.where(valid, x, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        num = np.sum(xv * wv, axis=-1)
+    den = wv.sum(axis=-1)
+    out = _finish(num, den)
+    # a weighted sum beyond the float range (|x| near 1.7e308): rescale those rows by their
+    # largest |x|, so the mean of finite values is finite (bit-identical elsewhere)
+    over = ~np.isfinite(num) & np.isfinite(xv).all(axis=-1) & (den > 0)
+    if over.any():
+        scale = np.max(np.abs(xv[over]), axis=-1, keepdims=True)
+        out[over] = np.sum(xv[over] / scale * wv[over], axis=-1) / den[over] * scale[..., 0]
+    return out
 
 
 def _positive(x: np.ndarray, valid: np.ndarray, what: str) -> None:

@@ -273,12 +273,6 @@ def test_aggregate_normalised_extremes(df, method):
 AGG_BUGS = [pd.DataFrame({c: [1.7e308, 1e300, -1e300] for c in CODES}, index=_index(3))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="innolab.scoring.aggregate arithmetic mean sums weight * value: raw values near "
-    "1.7e308 overflow to inf (a parent of three equal children 1.7e308 is inf, not 1.7e308); "
-    "expected a finite mean (divide by the weight sum first) or a ComputationError",
-)
 @SETTINGS
 @given(extreme_frames())
 @example(AGG_BUGS[0])
