@@ -32,19 +32,11 @@ from pathlib import Path
 import pandas as pd
 
 from innolab import config
-from innolab.analysis.uncertainty import uncertainty_analysis
+from innolab.analysis.uncertainty import COINR_VIGNETTE_VARY, uncertainty_analysis
 from innolab.scoring import COINR_ASEM_SPEC, build
 
 COINR_UA_1000_S = 224.0
-VARY = {
-    "treat.max_points": [1, 2, 3, 4, 5],
-    "normalise": [
-        {"method": "minmax", "lower": 1, "upper": 100},
-        {"method": "zscore", "mean": 10, "sd": 2},
-    ],
-    "weights": {"noise": 0.25, "levels": [2, 3], "seed": 2025},
-    "aggregate.method": ["arithmetic", "geometric"],
-}
+VARY = COINR_VIGNETTE_VARY
 
 
 def _median_time(fn, repeat: int) -> float:

@@ -159,33 +159,44 @@ def data_build(raw: str | None, out: str | None, force: bool, priority: tuple[st
         click.echo(f"warning: {line}")
 
 
+# --- options shared by the commands that build from files (score, uncertainty) --------------
+def _build_input_options(fn):
+    """``--data``, ``--framework``, ``--spec`` and ``--year``: how a command gets its build."""
+    options = [
+        click.option(
+            "--data",
+            "data_path",
+            required=True,
+            type=click.Path(dir_okay=False),
+            help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.",
+        ),
+        click.option(
+            "--framework",
+            "framework",
+            required=True,
+            help="Shipped framework name (e.g. digital_innovation) or a YAML / iMeta CSV file.",
+        ),
+        click.option(
+            "--spec",
+            "spec_path",
+            type=click.Path(dir_okay=False),
+            help="Build spec (YAML or JSON); default: innolab's default recipe.",
+        ),
+        click.option(
+            "--year",
+            type=int,
+            help="Reference year (tidy data: latest value within the "
+            "framework's data window; wide panels: the rows of that year).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 # --- score, list-methods (innolab.scoring) ---------------------------------------------------
 @cli.command("score")
-@click.option(
-    "--data",
-    "data_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.",
-)
-@click.option(
-    "--framework",
-    "framework",
-    required=True,
-    help="Shipped framework name (e.g. digital_innovation) or a YAML / iMeta CSV file.",
-)
-@click.option(
-    "--spec",
-    "spec_path",
-    type=click.Path(dir_okay=False),
-    help="Build spec (YAML or JSON); default: innolab's default recipe.",
-)
-@click.option(
-    "--year",
-    type=int,
-    help="Reference year (tidy data: latest value within the "
-    "framework's data window; wide panels: the rows of that year).",
-)
+@_build_input_options
 @click.option(
     "--out",
     required=True,
@@ -243,17 +254,7 @@ def list_methods() -> None:
 
 # --- uncertainty (innolab.analysis.uncertainty) ----------------------------------------------
 @cli.command("uncertainty")
-@click.option(
-    "--data",
-    "data_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Wide CSV (uCode/iso3 + indicator columns) or the canonical tidy table.",
-)
-@click.option("--framework", required=True, help="Shipped framework name or a YAML/iMeta file.")
-@click.option(
-    "--spec", "spec_path", type=click.Path(dir_okay=False), help="The nominal build spec."
-)
+@_build_input_options
 @click.option(
     "--vary",
     "vary_path",
@@ -270,7 +271,6 @@ def list_methods() -> None:
     help="Runs (uncertainty) or base sample size N (sensitivity: N(d+2) runs).",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="R set.seed value.")
-@click.option("--year", type=int, help="Reference year (tidy or panel data).")
 @click.option(
     "--out",
     required=True,

@@ -66,6 +66,7 @@ from ..scoring.weights import noisy_weights
 from ._rrng import RStream
 
 __all__ = [
+    "COINR_VIGNETTE_VARY",
     "UncertainInput",
     "UncertaintyResult",
     "read_vary",
@@ -83,6 +84,21 @@ __all__ = [
 _OFF = ("off", "none", "no", "false")
 _ON = ("on", "yes", "true", "nominal")
 _STATS = ("nominal", "mean", "median", "q05", "q95")
+
+
+#: The uncertain assumptions of COINr's sensitivity vignette on its ASEM example
+#: (``ALGORITHMS.md`` section 7): Winsorisation limit 1-5, min-max [1, 100] or z-score (10, 2),
+#: 100 noisy weight tables at levels 2 and 3 (factor 0.25, drawn after ``set.seed(2025)``) and
+#: arithmetic or geometric aggregation. Used by the tests and ``bench_uncertainty``.
+COINR_VIGNETTE_VARY: Mapping[str, Any] = {
+    "treat.max_points": [1, 2, 3, 4, 5],
+    "normalise": [
+        {"method": "minmax", "lower": 1, "upper": 100},
+        {"method": "zscore", "mean": 10, "sd": 2},
+    ],
+    "weights": {"noise": 0.25, "levels": [2, 3], "seed": 2025},
+    "aggregate.method": ["arithmetic", "geometric"],
+}
 
 
 # --------------------------------------------------------------------------- inputs

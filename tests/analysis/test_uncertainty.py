@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from innolab.analysis._rrng import RStream
 from innolab.analysis.uncertainty import (
+    COINR_VIGNETTE_VARY,
     cut_index,
     min_ranks,
     parse_vary,
@@ -26,15 +27,7 @@ from innolab.framework import Framework
 from innolab.scoring import COINR_ASEM_SPEC, build
 from innolab.scoring.rank import rank
 
-COINR_VARY = {
-    "treat.max_points": [1, 2, 3, 4, 5],
-    "normalise": [
-        {"method": "minmax", "lower": 1, "upper": 100},
-        {"method": "zscore", "mean": 10, "sd": 2},
-    ],
-    "weights": {"noise": 0.25, "levels": [2, 3], "seed": 2025},
-    "aggregate.method": ["arithmetic", "geometric"],
-}
+COINR_VARY = COINR_VIGNETTE_VARY
 
 
 # --------------------------------------------------------------------------- R's generator
