@@ -1,4 +1,5 @@
-"""Analysis of a build: coherence, peers and gaps, profiles, what-if, links, expert ratings.
+"""Analysis of a build: coherence, uncertainty and sensitivity, peers and gaps, profiles, what-if,
+links, expert ratings.
 
 Pure functions over plain pandas objects (``scores``: units x node codes; ``raw``/``values``:
 units x indicators in their own units) and a :class:`~innolab.framework.Framework`; the
@@ -8,10 +9,16 @@ wrappers in :mod:`innolab.analysis.builds` take a pipeline Build instead.
 from __future__ import annotations
 
 from .builds import (
+    GDP_PER_CAPITA,
+    BuildInputs,
+    analysis_tables,
     build_frames,
+    build_inputs,
     close_gap_build,
     coherence_tables,
+    export_analysis,
     gaps_for,
+    own_values,
     refit_with,
     strengths_for,
     what_if_build,
@@ -29,7 +36,7 @@ from .coherence import (
     pca,
     pca_by_aggregate,
 )
-from .export import export_tables, flatten_spec, sheet_names
+from .export import COLUMN_UNITS, column_units, export_tables, flatten_spec, sheet_names
 from .gaps import REFERENCES, gaps
 from .links import gdp_residuals, index_correlations, scores_from_tidy, three_engines
 from .peers import GROUPINGS, get_classification, nearest_peers, peer_group, resolve_peers
@@ -53,6 +60,13 @@ from .ratings import (
     rating_to_points,
     ratings_grid,
     ratings_summary,
+)
+from .uncertainty import (
+    UncertainInput,
+    UncertaintyResult,
+    default_vary,
+    parse_vary,
+    uncertainty_analysis,
 )
 from .whatif import (
     AGGREGATORS,
@@ -97,6 +111,12 @@ __all__ = [
     "performance_groups",
     "maturity_bands",
     "trends",
+    # uncertainty and sensitivity
+    "UncertainInput",
+    "UncertaintyResult",
+    "default_vary",
+    "parse_vary",
+    "uncertainty_analysis",
     # what-if
     "AGGREGATORS",
     "aggregate_scores",
@@ -120,10 +140,18 @@ __all__ = [
     "enabler_pillars",
     "expert_vs_data",
     # export
+    "COLUMN_UNITS",
+    "column_units",
     "sheet_names",
     "flatten_spec",
     "export_tables",
     # on a Build
+    "BuildInputs",
+    "build_inputs",
+    "own_values",
+    "GDP_PER_CAPITA",
+    "analysis_tables",
+    "export_analysis",
     "build_frames",
     "coherence_tables",
     "gaps_for",

@@ -20,7 +20,22 @@ import pandas as pd
 from ..errors import ParameterError
 from ..io import atomic_write, safe_name, write_table
 
-__all__ = ["sheet_names", "flatten_spec", "export_tables"]
+__all__ = ["COLUMN_UNITS", "sheet_names", "flatten_spec", "column_units", "export_tables"]
+
+#: Units of the columns the analysis tables share (listed on the workbook's front sheet).
+COLUMN_UNITS: Mapping[str, str] = {
+    "score": "normalised points (0-100 unless the spec says otherwise)",
+    "reference_score": "normalised points",
+    "gap_points": "normalised points: reference score - score (positive = behind)",
+    "value": "the indicator's own units (see the indicator rows below)",
+    "reference_value": "the indicator's own units",
+    "gap_value": "own units, direction-aware: d * (reference value - value) (positive = behind)",
+    "rank": "rank among the units (1 = best, ties share the best rank)",
+    "percentile": "percentile rank (100 = best)",
+    "ratio": "percent of the reference group's average score",
+    "change": "normalised points",
+    "effort": "normalised points moved x cost",
+}
 
 _MAX_SHEET = 31
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -56,7 +71,9 @@ def flatten_spec(spec: Any, prefix: str = "") -> list[tuple[str, str]]:
     """
     if spec is None:
         return []
-    if hasattr(spec, "to_dict") and callable(spec.to_dict):
+    if hasattr(spec, "to_mapping") and callable(spec.to_mapping):  # innolab's Spec
+        spec = spec.to_mapping()
+    elif hasattr(spec, "to_dict") and callable(spec.to_dict):
         spec = spec.to_dict()
     elif hasattr(spec, "__dataclass_fields__"):
         import dataclasses
@@ -72,6 +89,25 @@ def flatten_spec(spec: Any, prefix: str = "") -> list[tuple[str, str]]:
                 rows.append((key, _text(v)))
         return rows
     return [(prefix or "spec", _text(spec))]
+
+
+def column_units(tables: Mapping[str, pd.DataFrame], framework: Any = None) -> dict[str, str]:
+    """Units for the front sheet: :data:`COLUMN_UNITS` of the columns the tables use, then each
+    indicator's unit from ``framework`` (``code -> unit``) where it states one.
+
+    >>> column_units({"g": pd.DataFrame(columns=["code", "gap_points"])})
+    {'gap_points': 'normalised points: reference score - score (positive = behind)'}
+    """
+    cols = {str(c) for df in tables.values() for c in df.columns}
+    out = {c: u for c, u in COLUMN_UNITS.items() if c in cols}
+    if framework is not None:
+        from . import _tree
+
+        for c in _tree.indicator_codes(framework):
+            unit = _tree.node_attr(framework, c, "unit")
+            if unit:
+                out[c] = str(unit)
+    return out
 
 
 def _text(v: Any) -> str:

@@ -9,7 +9,9 @@ For every indicator, pillar and the index, the gap of a country to a reference:
   framework's ``target`` attribute.
 
 Gaps are given in normalised points (``reference_score - score``) and, for indicators, in the
-indicator's own units, **direction-aware**: ``gap_value = d · (reference_value - value)``, so a
+indicator's own units (the framework's ``unit``, before any cap or transform: pass the values
+as the user gave them and the build's data ``rules``; :func:`innolab.analysis.gaps_for` does
+both for a build), **direction-aware**: ``gap_value = d · (reference_value - value)``, so a
 positive gap always means "behind" (for a lower-is-better indicator the reference value is lower
 than the country's). Medians and maxima skip missing values; a reference with no data is NaN.
 The best unit's raw value is the most favourable raw value (``d·x`` largest), which is the unit
@@ -26,7 +28,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from . import _tree
-from ._maps import IndicatorMap
+from ._maps import IndicatorMap, as_rules
 
 __all__ = ["REFERENCES", "gaps"]
 
@@ -68,6 +70,7 @@ def gaps(
     region: Sequence[str] | None = None,
     targets: Mapping[str, float] | str | None = None,
     codes: Sequence[str] | None = None,
+    rules: Any = None,
 ) -> pd.DataFrame:
     """Gaps of ``iso3`` to its peers' median and best, its region's frontier and targets.
 
@@ -84,6 +87,9 @@ def gaps(
         target is converted to points through the fixed normalisation read off the data
         (see :mod:`innolab.analysis._maps`; exact for affine normalisations).
     codes : nodes to report (default: every indicator, then every aggregate by level).
+    rules : data rules (cap, transform) the build applied to ``raw`` before normalising it
+        (None, ``"framework"`` or ``{code: rule}``; see :mod:`innolab.analysis._maps`), used
+        to convert indicator targets to points exactly for transformed indicators.
 
     Returns
     -------
@@ -111,6 +117,7 @@ def gaps(
     codes = [str(c) for c in codes]
     _tree.check_codes(scores, codes, name="scores")
     dirs = _tree.directions(framework)
+    rules = as_rules(rules, framework)
     if isinstance(targets, str):
         if targets != "framework":
             raise ParameterError("targets", f"a mapping or 'framework', got {targets!r}")
@@ -179,7 +186,7 @@ def gaps(
                     raise ParameterError(
                         "targets", f"{code}: an indicator target needs the raw values"
                     )
-                m = IndicatorMap.fit(code, x, s, d)
+                m = IndicatorMap.fit(code, x, s, d, rules.get(code))
                 rows.append(row("target", 1, m.to_points(t), t))
             else:
                 rows.append(row("target", 1, t, np.nan))

@@ -18,6 +18,14 @@ re-fitted min-max would shift everybody else; it is the analogue of goalpost nor
 The alternative, re-fitting the whole pipeline on the changed data, is available through the
 Build wrappers (``bounds="refit"``), which re-check the goal on the rebuilt scores.
 
+**Own units.** Values, changes, limits and the solver's improvements are in the indicators'
+own units (the framework's ``unit``: as the user gave them, after denominator and scale only).
+Pass the data rules the build applied before normalising (``rules``: cap, log1p/log/sqrt
+transform) and the maps are exact for those indicators: a change to a log-transformed indicator
+is transformed before it is normalised, the solver's answer is transformed back, and a capped
+indicator is never pushed beyond its cap. :func:`innolab.analysis.builds.build_inputs` reads
+values and rules off a build.
+
 The aggregation is recomputed by innolab's own weighted means (COINr ``a_amean`` /
 ``a_gmean``: missing children skipped, weights re-normalised); :meth:`FixedBoundsModel.fit`
 checks that it reproduces the given aggregate scores, so a build aggregated some other way is
@@ -35,7 +43,7 @@ import pandas as pd
 
 from ..errors import ComputationError, ParameterError
 from . import _tree
-from ._maps import IndicatorMap
+from ._maps import IndicatorMap, as_rules
 from .profile import rank_units
 
 __all__ = [
@@ -164,8 +172,13 @@ class FixedBoundsModel:
         *,
         method: str = "arithmetic",
         tol: float = 1e-8,
+        rules: Any = None,
     ) -> FixedBoundsModel:
         """Read the per-indicator maps off ``values`` and ``scores`` and check the aggregation.
+
+        ``rules`` are the data rules (cap, transform) the build applied to ``values`` before
+        normalising them: None (none), ``"framework"`` or ``{code: DataRule or {"cap": ..,
+        "transform": ..}}`` (see :mod:`innolab.analysis._maps`).
 
         Raises
         ------
@@ -176,10 +189,11 @@ class FixedBoundsModel:
         plan = _make_plan(framework)
         _tree.check_codes(scores, list(plan.codes), name="scores")
         dirs = _tree.directions(framework)
+        rules = as_rules(rules, framework)
         maps = {}
         for c in plan.codes[: plan.n_ind]:
             if c in values.columns and values[c].notna().any() and scores[c].notna().any():
-                maps[c] = IndicatorMap.fit(c, values[c], scores[c], float(dirs[c]))
+                maps[c] = IndicatorMap.fit(c, values[c], scores[c], float(dirs[c]), rules.get(c))
         base = scores[list(plan.codes)].to_numpy(dtype=float, na_value=np.nan)
         again = _aggregate(base.copy(), plan, method, [str(u) for u in scores.index])
         diff = np.abs(again - base)[:, plan.n_ind :]
@@ -215,6 +229,12 @@ class FixedBoundsModel:
             v = float(v)
             if not np.isfinite(v):
                 raise ParameterError("changes", f"{code}: value must be finite, got {v}")
+            if np.isnan(self.maps[code].to_points(v)):
+                raise ParameterError(
+                    "changes",
+                    f"{code}: {v} is outside the domain of its transform "
+                    f"({', '.join(self.maps[code].rule.transforms)})",
+                )
             out[code] = v
         return out
 
@@ -328,6 +348,7 @@ def what_if(
     framework: Any,
     *,
     method: str = "arithmetic",
+    rules: Any = None,
 ) -> WhatIfResult:
     """New scores and ranks at every level after changing some of a country's indicator values.
 
@@ -339,6 +360,9 @@ def what_if(
     values : units x indicators in their own units, as they entered normalisation (before
         treatment), used to read off each indicator's normalisation map.
     method : aggregation the build used ("arithmetic" or "geometric"; checked).
+    rules : data rules (cap, transform) the build applied to ``values`` before normalisation
+        (see :meth:`FixedBoundsModel.fit`); with them values stay in own units and the map is
+        exact for transformed indicators.
 
     The other units' scores and the normalisation are held fixed (see the module notes).
 
@@ -354,7 +378,7 @@ def what_if(
     >>> res.table.set_index("code").loc["I", ["score_before", "score_after", "rank_after"]].tolist()
     [0.0, 50.0, 2.0]
     """
-    model = FixedBoundsModel.fit(scores, values, framework, method=method)
+    model = FixedBoundsModel.fit(scores, values, framework, method=method, rules=rules)
     changes = model._check_changes(iso3, changes)
     return _result(framework, model.scores, model.values, iso3, changes, model.apply(iso3, changes))
 
@@ -415,6 +439,8 @@ class GapPlan:
         score_gain`` (``score_gain`` = exact rise of the goal node's score at that step).
     reached : whether applying the whole plan reaches ``target`` (checked by recomputation).
     scores : every unit at every level with the plan applied.
+    dropped : framework indicators the build has no scores for (screened out or without
+        data); the plan works on the indicators that remain.
     """
 
     iso3: str
@@ -428,6 +454,7 @@ class GapPlan:
     effort: float
     plan: pd.DataFrame
     scores: pd.DataFrame
+    dropped: tuple[str, ...] = ()
 
     @property
     def changes(self) -> dict[str, float]:
@@ -456,6 +483,7 @@ def close_gap(
     limits: Mapping[str, float] | None = None,
     candidates: Sequence[str] | None = None,
     method: str = "arithmetic",
+    rules: Any = None,
 ) -> GapPlan:
     """Least-effort indicator improvements that take ``iso3`` to a goal on node ``code``.
 
@@ -465,7 +493,10 @@ def close_gap(
     Each indicator can rise from its current points up to its upper bound: the best observed
     value, or the user's ``limits[code]`` (most favourable value allowed, own units, e.g. 100
     for a percentage) when that is lower. Only indicators below ``code`` with a value for the
-    country (and in ``candidates`` when given) are moved.
+    country (and in ``candidates`` when given) are moved. Values, limits and the plan's
+    ``value_before``/``value_after`` are in the indicators' own units; with ``rules`` (the
+    build's cap and transform, see :meth:`FixedBoundsModel.fit`) a transformed indicator's
+    improvement is stated before the transform and a capped one never goes beyond its cap.
 
     Algorithm (``docs/whatif.md``): greedy by marginal gain per effort. At each step every
     remaining indicator's full move is evaluated by exact recomputation; the one with the most
@@ -482,7 +513,7 @@ def close_gap(
     """
     root = _tree.root(framework)
     code = root if code is None else str(code)
-    model = FixedBoundsModel.fit(scores, values, framework, method=method)
+    model = FixedBoundsModel.fit(scores, values, framework, method=method, rules=rules)
     _tree.check_unit(scores, iso3)
     if code not in model.plan.pos:
         raise ParameterError("code", f"{code!r} is not a node of the framework")
@@ -519,7 +550,12 @@ def close_gap(
         m = model.maps[c]
         ub = m.max_points
         if c in limits:
-            ub = min(ub, m.to_points(float(limits[c])))
+            lim = m.to_points(float(limits[c]))
+            if np.isnan(lim):
+                raise ParameterError(
+                    "limits", f"{c}: {limits[c]!r} is outside the domain of its transform"
+                )
+            ub = min(ub, lim)
         if ub > pts[pos[c]]:
             upper[c] = ub
     s_before = float(row0[gpos])

@@ -70,3 +70,28 @@ def test_peer_group_from_innolab_countries():
         pytest.skip(f"innolab.countries.classification unavailable: {exc}")
     peers = pe.peer_group("FRA", "itu_region")
     assert "FRA" in peers and set(peers) == set(cls.index[cls == cls["FRA"]])
+
+
+def test_income_group_peers_follow_the_classification_vintage():
+    countries = pytest.importorskip("innolab.countries")
+    old = pd.DataFrame(
+        {
+            "iso3": ["ROU", "BGR", "FRA"],
+            "income_group": ["Upper middle income", "Upper middle income", "High income"],
+        }
+    )
+    countries.add_classification(old, "income_group", 2018, source="test table (FY2020)")
+    units = ["BGR", "DEU", "FRA", "ROU"]  # the units of a build (demo economies aside)
+    try:
+        # a 2019 study uses the 2018 list (the latest at or before 2019)
+        assert pe.peer_group("ROU", "income_group", vintage=2019, units=units) == ["BGR", "ROU"]
+        assert pe.resolve_peers("ROU", "income_group", vintage=2018, units=units) == [
+            "BGR",
+            "ROU",
+        ]
+        # 2024: Romania and Bulgaria are high income, with France and Germany
+        assert pe.peer_group("ROU", "income_group", vintage=2024, units=units) == units
+        with pytest.raises(CoverageError, match="2017"):
+            pe.peer_group("ROU", "income_group", vintage=2017)
+    finally:
+        countries.reset_classifications()
