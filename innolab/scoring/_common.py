@@ -10,6 +10,11 @@ import pandas as pd
 
 from ..errors import ParameterError
 
+try:  # pragma: no cover - pyarrow is a dependency, but the verbs work without it
+    import pyarrow as _pa
+except ImportError:  # pragma: no cover
+    _pa = None
+
 __all__: list[str] = []
 
 
@@ -35,7 +40,7 @@ def select_numeric(
     (non-boolean) column not in ``exclude``.
     """
     excl = set(exclude)
-    dtypes = dict(zip(data.columns, data.dtypes, strict=True))
+    dtypes = dict(zip(data.columns, column_dtypes(data), strict=True))
     if columns is not None:
         cols = [str(c) for c in columns]
         missing = [c for c in cols if c not in dtypes]
@@ -65,20 +70,82 @@ def _is_numeric(dtype: object) -> bool:
         return ok
 
 
+def column_dtypes(data: pd.DataFrame) -> list[Any]:
+    """The dtype of every column, in column order.
+
+    ``DataFrame.dtypes`` builds a Series (tens of microseconds); the verbs ask for the dtypes
+    of every frame they receive, so the block manager's list is read when it is available.
+    """
+    mgr = getattr(data, "_mgr", None)
+    get = getattr(mgr, "get_dtypes", None)
+    if get is not None:
+        dts = get()
+        if len(dts) == data.shape[1]:
+            return list(dts)
+    return list(data.dtypes)
+
+
+def float_values(data: pd.DataFrame) -> np.ndarray | None:
+    """All values of ``data`` as one 2-D float64 array when every column is float64, else None.
+
+    The array may be a view of the frame's memory: copy it before writing to it.
+    """
+    if data.shape[1] == 0:
+        return None
+    if all(d == _FLOAT64 for d in column_dtypes(data)):
+        vals = data.to_numpy()
+        if vals.dtype == _FLOAT64:
+            return vals
+    return None
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def column_positions(data: pd.DataFrame, cols: list[str]) -> list[int] | None:
+    """Positions of ``cols`` among the columns of ``data`` (None when ``cols`` is every column,
+    in order); a KeyError for a column that is absent."""
+    have = list(data.columns)
+    if have == cols:
+        return None
+    pos = {c: j for j, c in enumerate(have)}
+    return [pos[c] for c in cols]
+
+
 def to_matrix(data: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """A float64 copy of ``data[cols]`` (nullable NA -> NaN)."""
+    """A float64 copy of ``data[cols]`` (nullable NA -> NaN).
+
+    A frame whose columns are all float64 (every table inside a build) is read with one
+    ``to_numpy`` and a column take instead of a column selection (which copies the frame).
+    """
     if not cols:
         return np.empty((len(data), 0))
+    vals = float_values(data)
+    if vals is not None:
+        try:
+            pos = column_positions(data, list(cols))
+        except KeyError:
+            pos = False
+        if pos is None:
+            return vals.copy()
+        if pos is not False:
+            return vals[:, pos]
     return data[cols].to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
 def with_columns(data: pd.DataFrame, cols: list[str], values: np.ndarray) -> pd.DataFrame:
     """A copy of ``data`` whose ``cols`` hold ``values`` (float64), other columns untouched."""
     cols = list(cols)
-    new = pd.DataFrame(values, index=data.index.copy(), columns=cols)
     if cols == list(data.columns):
-        new.columns = data.columns.copy()
-        return new
+        return pd.DataFrame(values, index=data.index.copy(), columns=data.columns.copy())
+    vals = float_values(data)
+    if vals is not None and cols != list(data.columns[: len(cols)]):
+        # the column labels are rebuilt from a list, exactly as the reordering below does
+        pos = column_positions(data, cols)
+        full = vals.copy()
+        full[:, pos] = values
+        return pd.DataFrame(full, index=data.index.copy(), columns=pd.Index(list(data.columns)))
+    new = pd.DataFrame(values, index=data.index.copy(), columns=cols)
     out = pd.concat([new, data.drop(columns=cols)], axis=1)
     if list(out.columns) != list(data.columns):
         out = out[list(data.columns)]
@@ -129,3 +196,32 @@ def check_override_codes(overrides: Mapping[str, Any] | None, cols: Iterable[str
 def fmt(v: float) -> str:
     """A compact, exact-enough number for audit details."""
     return f"{v:.10g}"
+
+
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan) if _pa is not None else None
+
+
+def text_array(values: object) -> object:
+    """Labels (an object array or a list) as the text column pandas would infer, built directly.
+
+    pandas infers its ``str`` dtype for an object array of strings (missing values allowed) by
+    inspecting every element, which dominates the cost of a small audit table; pyarrow converts
+    the same array in one call. Anything else (no string at all, numbers, an empty array) is
+    returned unchanged for pandas to infer as before.
+    """
+    given = values
+    if isinstance(values, list) and values:
+        if not all(isinstance(v, str) for v in values):
+            return given
+        values = np.array(values, dtype=object)
+    if _TEXT is None or not isinstance(values, np.ndarray) or values.dtype != object:
+        return given
+    if values.size == 0 or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return given  # not text only (numbers, bytes, a mix, nothing but missing values)
+    try:
+        arr = _pa.array(values, type=_pa.large_string(), from_pandas=True)
+    except (_pa.ArrowTypeError, _pa.ArrowInvalid):
+        return given
+    if arr.null_count == len(arr):
+        return given
+    return pd.arrays.ArrowStringArray(arr, dtype=_TEXT)

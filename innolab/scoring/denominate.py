@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import ComputationError, ParameterError
 from . import _tree
-from ._common import check_frame, to_matrix, with_columns
+from ._common import check_frame, text_array, to_matrix, with_columns
 from .result import StageResult, cell_audit, concat_audits
 
 __all__ = ["denominate"]
@@ -100,8 +100,11 @@ def denominate(
     cols = [p[0] for p in plan]
     x = to_matrix(data, cols)
     dens = np.empty_like(x)
+    aligned: dict[str, np.ndarray] = {}  # each denominator column is read once
     for j, (_code, den, _scale) in enumerate(plan):
-        dens[:, j] = _aligned(source[den], data.index)
+        if den not in aligned:
+            aligned[den] = _aligned(source[den], data.index)
+        dens[:, j] = aligned[den]
     scales = np.array([p[2] for p in plan], dtype=float)
 
     has_x = ~np.isnan(x)
@@ -127,8 +130,8 @@ def denominate(
     )
     details = pd.DataFrame(
         {
-            "code": cols,
-            "denominator": [p[1] for p in plan],
+            "code": text_array(cols),
+            "denominator": text_array([p[1] for p in plan]),
             "scale": scales,
             "n_values": has_x.sum(axis=0).astype(int),
             "n_denominator_missing": lost.sum(axis=0).astype(int),

@@ -48,6 +48,7 @@ from ._common import (
     check_override_codes,
     resolve_method,
     select_numeric,
+    text_array,
     to_matrix,
     with_columns,
 )
@@ -139,13 +140,22 @@ def _fill_grouped(
     groups = np.asarray(groups, dtype=object)
     if groups.shape != x.shape:
         raise ParameterError("groups", f"length {groups.shape} does not match data {x.shape}")
+    if not np.isnan(x).any():
+        return x.copy()
+    return _fill_coded(x, pd.factorize(groups)[0], stat)
+
+
+def _fill_coded(
+    x: np.ndarray, codes: np.ndarray, stat: Callable[[np.ndarray], float]
+) -> np.ndarray:
+    """:func:`_fill_grouped` with the groups as codes 0, 1, ... in order of first appearance
+    (-1 = no label), so that a verb factorises the labels once for all its columns."""
     y = x.copy()
     na = np.isnan(x)
     if not na.any():
         return y
-    labelled = ~pd.isna(groups)
-    for g in pd.unique(groups[labelled]):
-        in_g = labelled & (groups == g)
+    for k in range(codes.max() + 1 if codes.size else 0):
+        in_g = codes == k
         obs = x[in_g & ~na]
         if obs.size:
             y[in_g & na] = stat(obs)
@@ -409,10 +419,20 @@ def impute(
                     }
                     detail[rows, pos[c]] = name
                 continue
+            if scope == "group":
+                # the audit detail of a cell: method and the unit's group (same for every column)
+                labels = np.empty(len(rows), dtype=object)
+                labels[:] = [f"{name} {lab}" for lab in g[rows]]
+            stat = _GROUP_STATS.get(IMPUTERS.get(name)) if scope == "group" and not prm else None
+            if stat is not None:  # the group kernels' own computation, labels coded once
+                codes = pd.factorize(np.asarray(g[rows], dtype=object))[0]
             for j in idx:
-                if scope == "group":
+                if stat is not None:
+                    y[rows, j] = _fill_coded(x[rows, j], codes, stat)
+                    detail[rows, j] = labels
+                elif scope == "group":
                     y[rows, j] = _call(IMPUTERS.get(name), name, x[rows, j], prm, g[rows])
-                    detail[rows, j] = [f"{name} {lab}" for lab in g[rows]]
+                    detail[rows, j] = labels
                 else:
                     y[rows, j] = _call(IMPUTERS.get(name), name, x[rows, j], prm)
                     detail[rows, j] = name
@@ -421,8 +441,8 @@ def impute(
     method_of = {c: name for (name, _), pc in plan.items() for c in pc}
     details = pd.DataFrame(
         {
-            "code": cols,
-            "method": [method_of[c] for c in cols],
+            "code": text_array(cols),
+            "method": text_array([method_of[c] for c in cols]),
             "n_missing": np.isnan(x).sum(axis=0).astype(int),
             "n_imputed": changed.sum(axis=0).astype(int),
             "n_still_missing": np.isnan(y).sum(axis=0).astype(int),
@@ -432,6 +452,12 @@ def impute(
         details["iterations"] = [info_rows.get(c, {}).get("iterations", np.nan) for c in cols]
         details["converged"] = [info_rows.get(c, {}).get("converged", pd.NA) for c in cols]
     return StageResult(with_columns(data, cols, y), concat_audits([audit], data.index), details)
+
+
+_GROUP_STATS: dict[Callable[..., Any], Callable[[np.ndarray], float]] = {
+    impute_group_mean: np.mean,
+    impute_group_median: np.median,
+}
 
 
 def _call(fn: Callable[..., Any], name: str, x: np.ndarray, prm: dict, *args: Any) -> Any:

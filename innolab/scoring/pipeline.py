@@ -26,7 +26,11 @@ pipeline, or with random noise.
 every level, the data year of every value (when built from a tidy selection), the audit of
 every change, the spec and the framework. ``Build.rebuild(**changes)`` re-runs the recorded
 recipe (with changes) from the recorded raw data; without changes it reproduces the build
-exactly. This is COINr's coin + ``Regen`` with the recipe kept as explicit data.
+exactly. This is COINr's coin + ``Regen`` with the recipe kept as explicit data. A build keeps
+its state after every step, so a rebuild that changes only a late stage (``normalise``,
+``aggregate``) continues from the recorded state before it instead of starting over (what an
+uncertainty analysis does thousands of times); ``Build.rebuild(data=...)`` re-runs the recipe
+on replaced raw values (what-if analysis).
 
 Panel mode: data indexed by ``(iso3, year)``. Treatment and normalisation work on the pooled
 panel (bounds pooled over years, so scores are comparable across years); mean/group imputation
@@ -36,8 +40,10 @@ works within each year and ``carry_forward`` across years; ranks are computed wi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import json
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +62,7 @@ from ..errors import (
 )
 from ..framework import UNIT_ID_COLUMNS, Framework, load_framework
 from . import registry as _registry
+from ._common import column_dtypes
 from .aggregate import aggregate
 from .denominate import denominate
 from .impute import impute
@@ -207,6 +214,21 @@ def _kernel_params(stage: str, method: str) -> set[str] | None:
     """Keyword parameters a registered kernel accepts (None: anything goes)."""
     reg = getattr(_registry, _REGISTRY_OF[stage])
     fn = reg.get(method)
+    key = (stage, method)
+    hit = _PARAMS_CACHE.get(key)
+    if hit is not None and hit[0] is fn:
+        return None if hit[1] is None else set(hit[1])
+    names = _signature_params(fn)
+    _PARAMS_CACHE[key] = (fn, None if names is None else frozenset(names))
+    return names
+
+
+# (stage, method) -> (kernel, its parameter names): inspecting signatures dominates parsing a
+# spec, and every rebuild parses one
+_PARAMS_CACHE: dict[tuple[str, str], tuple[Any, frozenset[str] | None]] = {}
+
+
+def _signature_params(fn: Any) -> set[str] | None:
     # fit/apply objects (normalisers): the union of both functions' named parameters
     parts = (
         [(fn.fit, 1), (fn.apply, 2)] if hasattr(fn, "fit") and hasattr(fn, "apply") else [(fn, 1)]
@@ -614,6 +636,7 @@ class Build:
     denominators: pd.DataFrame | None = None
     missing: tuple[str, ...] = ()
     _inputs: _Inputs | None = field(default=None, repr=False, compare=False)
+    _states: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     def table(self, name: str) -> pd.DataFrame:
         """A stage table by name (``raw``, ``denominated``, ..., ``aggregated``).
@@ -654,12 +677,32 @@ class Build:
         """Score of the root node per unit."""
         return self.scores[self.framework.root]
 
-    def rebuild(self, spec: Spec | Mapping[str, Any] | None = None, **changes: Any) -> Build:
+    def rebuild(
+        self,
+        spec: Spec | Mapping[str, Any] | None = None,
+        *,
+        data: pd.DataFrame | None = None,
+        **changes: Any,
+    ) -> Build:
         """Re-run the recorded recipe (or ``spec``) from the recorded raw data.
 
         ``changes`` update stages as in :meth:`Spec.updated`, e.g.
         ``b.rebuild(normalise={"method": "zscore"})``; ``framework=`` replaces the framework
         (e.g. ``b.framework.with_weights(...)``). Without arguments the result equals ``b``.
+
+        ``data`` replaces raw values (what-if analysis): a wide table of some or all of the
+        build's units (index or ``iso3``/``uCode`` column; ``(iso3, year)`` for a panel) and
+        some or all of its indicator columns. Every cell it holds replaces the recorded raw
+        value (NaN included); the other cells, the groups, denominators and data years stay as
+        recorded. A unit or column the build does not have is an error that names it.
+
+        Steps are not recomputed when they need not be: when the new recipe starts with the
+        same ``k`` steps as this build's (same stage options, same framework, same raw data),
+        the rebuild continues from this build's state after step ``k`` (its tables, details,
+        audits and extras), so that changing only ``normalise`` costs about the normalise and
+        aggregate stages. The result is identical to a build from scratch. A framework that
+        differs only in its weights reuses the steps before the first ``weights`` or
+        ``aggregate`` step.
         """
         fw = changes.pop("framework", None)
         base = self.spec if spec is None else Spec.from_mapping(spec)
@@ -680,7 +723,35 @@ class Build:
                 raise FrameworkError(
                     [f"indicator(s) without data: {', '.join(absent)}"], source=fw.code
                 )
-        return _run(inputs, fw, base)
+        if data is not None:
+            new_raw = _replace_cells(inputs.raw, data, fw)
+            return _run(dataclasses.replace(inputs, raw=new_raw), fw, base)
+        return _run(inputs, fw, base, self._reusable_states(base, fw), self)
+
+    def _reusable_states(self, spec: Spec, fw: Framework) -> tuple[Any, ...] | None:
+        """This build's states that a run of ``spec`` under ``fw`` would compute again."""
+        states = self._states
+        if not states:
+            return None
+        if fw is self.framework:
+            same_weights = True
+        elif _same_but_weights(fw, self.framework):
+            same_weights = fw.weights().equals(self.framework.weights())
+        else:
+            return None
+        k = 0
+        for old, new in zip(self.spec.steps, spec.steps, strict=False):
+            if old != new or (not same_weights and new.stage in ("weights", "aggregate")):
+                break
+            k += 1
+        if k == 0:
+            return None
+        reuse = states[: k + 1]
+        if fw is not self.framework and not same_weights:
+            # no weights or aggregate step among them: their weights are the framework's
+            w = _lookup(fw, "weights")
+            reuse = tuple(dataclasses.replace(st, weights=w.copy()) for st in reuse)
+        return tuple(reuse)
 
     def summary(self) -> pd.DataFrame:
         """Aggregate scores, highest level first, with the root's rank, best first (COINr
@@ -827,7 +898,7 @@ def build(
         if years is not None:
             years = years.drop(columns=[c for c in missing if c in years.columns])
     cols = [str(c) for c in frame.columns if str(c) not in UNIT_ID_COLUMNS]
-    problems = fw.problems(cols)
+    problems = _problems(fw, cols)
     if problems:
         raise FrameworkError(problems, source=fw.code)
     # resolve aliases in wide data
@@ -843,7 +914,7 @@ def build(
         frame = frame.rename(columns=rename)
         present = set(frame.columns)
     inds = [c for c in fw.indicators if c in present]
-    dtypes = frame.dtypes
+    dtypes = dict(zip(frame.columns, column_dtypes(frame), strict=True))
     bad = [
         c
         for c in inds
@@ -857,7 +928,7 @@ def build(
     order = None if index.is_monotonic_increasing else index.argsort(kind="stable")
     if order is not None:
         index = index.take(order)
-    values = frame[inds].to_numpy(dtype=float, na_value=np.nan)
+    values = _numeric_values(frame, inds)
     if order is not None:
         values = values[order]
     raw = pd.DataFrame(values, index=index, columns=pd.Index(inds, dtype=object))
@@ -875,6 +946,16 @@ def build(
         sel_audit if sel_audit is not None and len(sel_audit) else None,
     )
     return _run(inputs, fw, spec)
+
+
+def _numeric_values(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """``frame[cols].to_numpy(dtype=float, na_value=np.nan)`` for numeric ``cols``, read from
+    the numeric blocks at once (a column selection copies the frame column by column)."""
+    num = frame.select_dtypes(include="number")
+    pos = {c: j for j, c in enumerate(num.columns)}
+    if not cols or any(c not in pos for c in cols):
+        return frame[cols].to_numpy(dtype=float, na_value=np.nan)
+    return num.to_numpy(dtype=float, na_value=np.nan)[:, [pos[c] for c in cols]]
 
 
 def _meta_frame(
@@ -907,128 +988,300 @@ def _meta_frame(
     return out
 
 
-def _run(inputs: _Inputs, fw: Framework, spec: Spec) -> Build:
-    cur = inputs.raw
-    tables: dict[str, pd.DataFrame] = {}
-    details: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
-    audits: list[pd.DataFrame] = [] if inputs.audit is None else [inputs.audit]
-    weights = fw.weights()
-    weights_set = False
-    for step in spec.steps:
-        st = step.stage
-        try:
-            if st == "denominate":
-                if inputs.rules_applied:
-                    res = None
-                    details[st] = pd.DataFrame(
-                        {
-                            "note": [
-                                "denominators applied when the data were selected from the tidy "
-                                "table (same-year values)"
-                            ]
-                        }
-                    )
-                else:
-                    res = denominate(
-                        cur,
-                        fw,
-                        denominators=inputs.denominators
-                        if inputs.denominators is not None
-                        else pd.DataFrame(index=cur.index),
-                    )
-            elif st == "impute":
-                grp = None
-                if "group" in step.options:
-                    gname = step.options["group"]
-                    if inputs.groups is None or gname not in inputs.groups.columns:
-                        have = [] if inputs.groups is None else list(inputs.groups.columns)
-                        raise SpecError(
-                            f"group column {gname!r} not in the data (groups: "
-                            f"{', '.join(map(str, have)) or 'none'})",
-                            key="impute.group",
-                        )
-                    grp = _unit_series(inputs.groups[gname], cur.index)
-                _check_codes(step, fw)
-                res = impute(
-                    cur, step.method, groups=grp, params=dict(step.params), overrides=_ov(step)
-                )
-            elif st == "screen":
-                res = _screen(cur, fw, dict(step.options), details, audits)
-            elif st == "treat":
-                _check_codes(step, fw)
-                res = treat(
-                    cur,
-                    step.method,
-                    params=dict(step.params),
-                    overrides=_ov(step),
-                    framework=None if inputs.rules_applied else fw,
-                    columns=[c for c in fw.indicators if c in cur.columns],
-                )
-            elif st == "normalise":
-                _check_codes(step, fw)
-                res = normalise(
-                    cur,
-                    step.method,
-                    directions=fw.directions(),
-                    params=dict(step.params),
-                    overrides=_ov(step),
-                    targets=fw.targets(),
-                    goalposts=fw.goalposts() or None,
-                )
-            elif st == "weights":
-                weights = _weights_from(step.method, step.options, dict(step.params), cur, fw)
-                weights_set = True
-                details[st] = weights.to_frame("weight")
-                continue
-            elif st == "aggregate":
-                w = weights
-                if "weights" in step.options:
-                    w = _weights_from(step.options["weights"], {}, {}, cur, fw)
-                elif not weights_set:
-                    w = fw.weights()
-                weights = w
-                res = aggregate(
-                    cur,
-                    fw,
-                    step.method,
-                    weights=w,
-                    params=dict(step.params) or None,
-                    min_coverage=step.options.get("min_coverage"),
-                )
-            else:  # pragma: no cover - Spec validates stage names
-                raise SpecError(f"unknown stage {st!r}", key=st)
-        except ParameterError as exc:
-            raise SpecError(str(exc), key=st) from exc
-        if res is not None:
-            cur = res.data
-            if len(res.audit):
-                audits.append(res.audit)
-            details[st] = res.details
-            ex = getattr(res, "extras", None)
-            if ex:
-                extras[st] = ex
-        tables[_TABLE_OF[st]] = cur
-    scores = cur
+@dataclass(frozen=True, eq=False)
+class _State:
+    """What the pipeline has produced after some steps: everything a step reads or writes.
+
+    A build keeps its state after every step (``Build._states[k]`` = after ``k`` steps), so a
+    rebuild whose recipe starts with the same ``k`` steps continues from there. A state is never
+    modified: a step copies the (small) mappings it extends.
+    """
+
+    cur: pd.DataFrame
+    tables: Mapping[str, pd.DataFrame]
+    details: Mapping[str, Any]
+    extras: Mapping[str, Any]
+    audits: tuple[pd.DataFrame, ...]
+    weights: pd.Series
+    weights_set: bool = False
+
+
+def _initial_state(inputs: _Inputs, fw: Framework) -> _State:
+    audits = () if inputs.audit is None else (inputs.audit,)
+    return _State(inputs.raw, {}, {}, {}, audits, _lookup(fw, "weights").copy(), False)
+
+
+def _run(
+    inputs: _Inputs,
+    fw: Framework,
+    spec: Spec,
+    start: tuple[_State, ...] | None = None,
+    previous: Build | None = None,
+) -> Build:
+    """Run ``spec`` on ``inputs``; ``start`` = the states after the first ``len(start) - 1``
+    steps of ``spec`` (from ``previous``, an earlier run of the same steps on the same
+    inputs, whose audit is taken over when the new steps add no audit rows)."""
+    states = [_initial_state(inputs, fw)] if not start else list(start)
+    state = states[-1]
+    for step in spec.steps[len(states) - 1 :]:
+        state = _step(inputs, fw, step, state)
+        states.append(state)
+    scores = state.cur
     ranks = _ranks(scores)
-    audit = concat_audits(audits, inputs.raw.index) if audits else empty_audit(inputs.raw.index)
+    old = previous._states[-1].audits if previous is not None and previous._states else None
+    if (
+        old is not None
+        and len(old) == len(state.audits)
+        and all(a is b for a, b in zip(old, state.audits, strict=True))
+    ):
+        audit = previous.audit  # the same pieces: the same table
+    elif state.audits:
+        audit = concat_audits(list(state.audits), inputs.raw.index)
+    else:
+        audit = empty_audit(inputs.raw.index)
     return Build(
         framework=fw,
         spec=spec,
         raw=inputs.raw,
-        tables=tables,
-        details=details,
-        extras=extras,
+        tables=dict(state.tables),
+        details=dict(state.details),
+        extras=dict(state.extras),
         audit=audit,
         scores=scores,
         ranks=ranks,
-        weights=weights,
+        weights=state.weights,
         years=inputs.years,
         groups=inputs.groups,
         denominators=inputs.denominators,
         missing=inputs.missing,
         _inputs=inputs,
+        _states=tuple(states),
     )
+
+
+def _step(inputs: _Inputs, fw: Framework, step: Step, state: _State) -> _State:
+    """Apply one step of a spec to the state after the previous steps."""
+    st = step.stage
+    cur = state.cur
+    details: dict[str, Any] = dict(state.details)
+    audits: list[pd.DataFrame] = list(state.audits)
+    weights, weights_set = state.weights, state.weights_set
+    try:
+        if st == "denominate":
+            if inputs.rules_applied:
+                res = None
+                details[st] = pd.DataFrame(
+                    {
+                        "note": [
+                            "denominators applied when the data were selected from the tidy "
+                            "table (same-year values)"
+                        ]
+                    }
+                )
+            else:
+                res = denominate(
+                    cur,
+                    fw,
+                    denominators=inputs.denominators
+                    if inputs.denominators is not None
+                    else pd.DataFrame(index=cur.index),
+                )
+        elif st == "impute":
+            grp = None
+            if "group" in step.options:
+                gname = step.options["group"]
+                if inputs.groups is None or gname not in inputs.groups.columns:
+                    have = [] if inputs.groups is None else list(inputs.groups.columns)
+                    raise SpecError(
+                        f"group column {gname!r} not in the data (groups: "
+                        f"{', '.join(map(str, have)) or 'none'})",
+                        key="impute.group",
+                    )
+                grp = _unit_series(inputs.groups[gname], cur.index)
+            _check_codes(step, fw)
+            res = impute(
+                cur, step.method, groups=grp, params=dict(step.params), overrides=_ov(step)
+            )
+        elif st == "screen":
+            res = _screen(cur, fw, dict(step.options), details, audits)
+        elif st == "treat":
+            _check_codes(step, fw)
+            res = treat(
+                cur,
+                step.method,
+                params=dict(step.params),
+                overrides=_ov(step),
+                framework=None if inputs.rules_applied else fw,
+                columns=[c for c in fw.indicators if c in cur.columns],
+            )
+        elif st == "normalise":
+            _check_codes(step, fw)
+            res = normalise(
+                cur,
+                step.method,
+                directions=dict(_lookup(fw, "directions_map")),
+                params=dict(step.params),
+                overrides=_ov(step),
+                targets=dict(_lookup(fw, "targets_map")),
+                goalposts=dict(_lookup(fw, "goalposts")) or None,
+            )
+        elif st == "weights":
+            weights = _weights_from(step.method, step.options, dict(step.params), cur, fw)
+            details[st] = weights.to_frame("weight")
+            return _State(cur, state.tables, details, state.extras, tuple(audits), weights, True)
+        elif st == "aggregate":
+            given = True
+            if "weights" in step.options:
+                w = _weights_from(step.options["weights"], {}, {}, cur, fw)
+            elif not weights_set:
+                w, given = _lookup(fw, "weights").copy(), False
+            else:
+                w = weights
+            weights = w
+            res = aggregate(
+                cur,
+                fw,
+                step.method,
+                # the framework's own weights are aggregate()'s default: not passing them
+                # spares re-aligning every weight (same numbers)
+                weights=w if given else None,
+                params=dict(step.params) or None,
+                min_coverage=step.options.get("min_coverage"),
+            )
+        else:  # pragma: no cover - Spec validates stage names
+            raise SpecError(f"unknown stage {st!r}", key=st)
+    except ParameterError as exc:
+        raise SpecError(str(exc), key=st) from exc
+    extras = state.extras
+    if res is not None:
+        cur = res.data
+        if len(res.audit):
+            audits.append(res.audit)
+        details[st] = res.details
+        ex = getattr(res, "extras", None)
+        if ex:
+            extras = {**extras, st: ex}
+    tables = {**state.tables, _TABLE_OF[st]: cur}
+    return _State(cur, tables, details, extras, tuple(audits), weights, weights_set)
+
+
+def _same_but_weights(a: Framework, b: Framework) -> bool:
+    """Do two frameworks agree in everything but (possibly) their node weights?"""
+    if a is b:
+        return True
+    head = ("code", "name", "description", "groups", "denominators", "data_window", "level_names")
+    if any(getattr(a, k) != getattr(b, k) for k in head) or len(a.nodes) != len(b.nodes):
+        return False
+    return all(
+        x == y or dataclasses.replace(x, weight=y.weight) == y
+        for x, y in zip(a.nodes, b.nodes, strict=True)
+    )
+
+
+def _replace_cells(raw: pd.DataFrame, data: Any, fw: Framework) -> pd.DataFrame:
+    """``raw`` with the cells of ``data`` (some or all units and indicator columns) replaced.
+
+    Errors name the units and columns ``raw`` does not have (with near matches), group or
+    denominator columns (recorded with the build, not replaceable here) and non-numeric
+    columns.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(
+            "data", f"expected a wide DataFrame of raw values, got {type(data).__name__}"
+        )
+    frame = _set_index(data)
+    if isinstance(frame.index, pd.MultiIndex) != isinstance(raw.index, pd.MultiIndex):
+        want = "(iso3, year) rows" if isinstance(raw.index, pd.MultiIndex) else "one row per unit"
+        raise ParameterError("data", f"the build has {want}; the replacement data do not")
+    cols = [c for c in frame.columns if str(c) not in UNIT_ID_COLUMNS]
+    meta = [c for c in cols if c in fw.groups or c in fw.denominators]
+    if meta:
+        raise ParameterError(
+            "data",
+            f"group/denominator column(s) {', '.join(map(str, meta))} cannot be replaced by a "
+            "rebuild (they are recorded with the build); build again with build()",
+        )
+    have = set(raw.columns)
+    unknown_cols = [c for c in cols if c not in have]
+    if unknown_cols:
+        parts = []
+        for c in unknown_cols:
+            hint = near_matches(str(c), list(map(str, raw.columns)), n=1)
+            parts.append(f"{c!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        raise ParameterError("data", "unknown indicator column(s): " + "; ".join(parts))
+    known = set(raw.index)
+    unknown_units = [u for u in frame.index if u not in known]
+    if unknown_units:
+        labels = sorted({str(u) for u in unknown_units})
+        pool = sorted({str(u) for u in raw.index})
+        parts = []
+        for u in labels[:10]:
+            hint = near_matches(u, pool, n=1)
+            parts.append(f"{u!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        more = f" and {len(labels) - 10} more" if len(labels) > 10 else ""
+        raise ParameterError("data", "unknown unit(s): " + "; ".join(parts) + more)
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    bad = [
+        c
+        for c in cols
+        if not pd.api.types.is_numeric_dtype(dtypes[c]) or pd.api.types.is_bool_dtype(dtypes[c])
+    ]
+    if bad:
+        raise DataFileError(
+            None, "indicator columns must be numeric", column=bad[0], found=str(dtypes[bad[0]])
+        )
+    values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    if cols and len(frame):
+        rows = raw.index.get_indexer(frame.index)
+        pos = raw.columns.get_indexer(cols)
+        values[np.ix_(rows, pos)] = frame[cols].to_numpy(dtype=float, na_value=np.nan)
+    return pd.DataFrame(values, index=raw.index, columns=raw.columns)
+
+
+# Framework-derived lookups (weights, directions, targets, goalposts) are read by every build
+# and rebuild; a framework is immutable, so they are computed once per framework object. The
+# cache holds a weak reference to check that an id still names the same object.
+_LOOKUPS: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+_LOOKUPS_MAX = 64
+
+
+def _problems(fw: Framework, cols: list[str]) -> list[str]:
+    """``fw.problems(cols)``, remembered per framework object and column list (the check of
+    every build of the same data, e.g. a what-if or uncertainty loop)."""
+    key = ("problems", tuple(cols))
+    _lookup(fw, "weights")  # makes sure the framework has a cache entry
+    hit = _LOOKUPS.get(id(fw))
+    cache = hit[1] if hit is not None and hit[0]() is fw else None
+    if cache is None:  # pragma: no cover - a framework that cannot be weakly referenced
+        return list(fw.problems(cols))
+    if key not in cache:
+        cache[key] = tuple(fw.problems(cols))
+    return list(cache[key])
+
+
+def _lookup(fw: Framework, what: str) -> Any:
+    """``fw.weights()`` / ``directions()`` / ``targets()`` / ``goalposts()``, cached per object
+    (``"directions_map"``: the same as a dict).
+
+    Callers must not modify the result (pass a copy to code that might).
+    """
+    hit = _LOOKUPS.get(id(fw))
+    if hit is None or hit[0]() is not fw:
+        if len(_LOOKUPS) >= _LOOKUPS_MAX:
+            _LOOKUPS.clear()
+        try:
+            ref = weakref.ref(fw)
+        except TypeError:  # pragma: no cover - not weak-referenceable: no caching
+            return getattr(fw, what)()
+        hit = (ref, {})
+        _LOOKUPS[id(fw)] = hit
+    cache = hit[1]
+    if what not in cache:
+        if what.endswith("_map"):  # the Series as a plain dict (cheaper to look codes up in)
+            cache[what] = dict(_lookup(fw, what[: -len("_map")]).items())
+        else:
+            cache[what] = getattr(fw, what)()
+    return cache[what]
 
 
 def _screen(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._common import text_array as _text
+
 __all__ = [
     "StageResult",
     "AUDIT_COLUMNS",
@@ -109,6 +111,8 @@ def cell_audit(
     detail : str, mapping column code -> str, ndarray of str (same shape) or None
     """
     r, c = np.nonzero(mask)
+    if not r.size:  # the same table as below with no rows, from a cached template
+        return empty_audit(index)
     cols = list(columns)
     out: dict[str, object] = {"stage": np.full(len(r), stage, dtype=object)}
     if isinstance(index, pd.MultiIndex):
@@ -134,7 +138,13 @@ def cell_audit(
         out["detail"] = per_col[c]
     else:
         out["detail"] = np.asarray(detail, dtype=object)[r, c]
-    return pd.DataFrame(out, columns=_columns_for(index))
+    return _frame(out, _columns_for(index))
+
+
+def _frame(cols: dict[str, object], order: list[str]) -> pd.DataFrame:
+    """The audit table from its column arrays (text columns converted in one step each)."""
+    # (the dict is in column order: passing ``columns=`` too would make pandas reindex it)
+    return pd.DataFrame({k: _text(cols[k]) for k in order})
 
 
 def concat_audits(parts: list[pd.DataFrame], index: pd.Index | None = None) -> pd.DataFrame:
@@ -207,4 +217,4 @@ class AuditBuilder:
                 else np.full(p[0].size, d, dtype=object)
             )
         out["detail"] = np.concatenate(dets)
-        return pd.DataFrame(out, columns=_columns_for(self.index))
+        return _frame(out, _columns_for(self.index))

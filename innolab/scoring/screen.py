@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from . import _tree
-from ._common import check_frame, fmt, select_numeric, to_matrix
+from ._common import check_frame, float_values, fmt, select_numeric, to_matrix
 from .result import StageResult, cell_audit, concat_audits, empty_audit
 
 __all__ = ["screen", "coverage", "SCREEN_MODES", "SCREEN_RULES"]
@@ -169,13 +169,17 @@ def screen(
     axis = 1 if by == "unit" else 0
     labels = data.index if by == "unit" else pd.Index(cols, name="code")
     stats = coverage(x, axis, **kw)
-    summary = pd.DataFrame(stats, index=labels)[_SUMMARY_COLUMNS]
+    summary = pd.DataFrame({k: stats[k] for k in _SUMMARY_COLUMNS}, index=labels)
     if by == "unit" and not isinstance(summary.index, pd.MultiIndex):
         summary.index.name = "iso3"
     _force(summary, force_include, force_exclude, by)
     keep = summary["Included"].to_numpy()
     if by == "unit":
-        out = data.loc[keep].copy()
+        vals = float_values(data)
+        if vals is None:
+            out = data.loc[keep].copy()
+        else:  # the same table as data.loc[keep].copy(), without label alignment
+            out = pd.DataFrame(vals[keep], index=data.index[keep], columns=data.columns.copy())
         gone = summary.loc[~keep]
         audit = _row_audit(gone, data.index, min_coverage, "unit_removed", unit=True)
     else:
@@ -208,11 +212,19 @@ def _row_audit(
         return empty_audit(index)
     base = empty_audit(index)
     rows = []
-    for key, row in gone.iterrows():
+    stats = zip(
+        gone.index,
+        gone["Dat_Avail"].to_numpy(),
+        gone["Non_Zero"].to_numpy(),
+        gone["LowData"].to_numpy(),
+        gone["LowNonZero"].to_numpy(),
+        strict=True,
+    )
+    for key, dat_avail, non_zero, low_data, low_nonzero in stats:
         reason = (
-            f"data availability {fmt(row['Dat_Avail'])} < {fmt(thr)}"
-            if row["LowData"]
-            else (f"non-zero share {fmt(row['Non_Zero'])}" if row["LowNonZero"] else "forced")
+            f"data availability {fmt(dat_avail)} < {fmt(thr)}"
+            if low_data
+            else (f"non-zero share {fmt(non_zero)}" if low_nonzero else "forced")
         )
         rec = {c: np.nan for c in base.columns}
         rec.update(stage=STAGE, action=action, detail=reason)

@@ -55,6 +55,7 @@ from ._common import (
     check_override_codes,
     resolve_method,
     select_numeric,
+    text_array,
     to_matrix,
     with_columns,
 )
@@ -91,7 +92,7 @@ def _moments(x: np.ndarray) -> tuple[int, float, float, float]:
     n = v.size
     if n == 0:
         return 0, np.nan, np.nan, np.nan
-    d = v - v.mean()
+    d = v - v.sum() / n  # == v.mean(), without its dispatch overhead
     d2 = d * d
     s2 = float(d2.sum())
     if s2 > 0 and not 1e-100 < s2 < 1e100:
@@ -192,11 +193,13 @@ def winsorise(
     hi = np.zeros(0, dtype=int)
     lo = np.zeros(0, dtype=int)
     nwin = 0
-    passing = False
-    while not passing and nwin < max_points:
+    # (pass, skew, kurt) of the current y: each check's statistics are reused for the next
+    # step's direction and for the final check (the same computation on the same values)
+    p1, s1, k1 = ok, s0, k0
+    while not p1 and nwin < max_points:
         valid = ~np.isnan(y)
-        if skewness(y) >= 0:
-            ext = np.nanmax(y)
+        if s1 >= 0:
+            ext = y[valid].max()  # == np.nanmax(y): the check passes without values
             hit = valid & (y == ext)
             rest = y[valid & ~hit]
             if rest.size == 0:
@@ -204,7 +207,7 @@ def winsorise(
             hi = np.nonzero(hit)[0]
             y[hit] = rest.max()
         else:
-            ext = np.nanmin(y)
+            ext = y[valid].min()
             hit = valid & (y == ext)
             rest = y[valid & ~hit]
             if rest.size == 0:
@@ -212,8 +215,7 @@ def winsorise(
             lo = np.nonzero(hit)[0]
             y[hit] = rest.min()
         nwin = hi.size + lo.size
-        passing = check_skew_kurt(y, skew=skew, kurtosis_=kurtosis)[0]
-    p1, s1, k1 = check_skew_kurt(y, skew=skew, kurtosis_=kurtosis)
+        p1, s1, k1 = check_skew_kurt(y, skew=skew, kurtosis_=kurtosis)
     points[hi] = "winhi"
     points[lo] = "winlo"
     info.update(nwin=nwin, pass1=p1, skew1=s1, kurt1=k1, treatment="winsorise", hi=hi, lo=lo)
@@ -521,12 +523,17 @@ def _details(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if c not in present:
             continue
         vals = [r.get(c) for r in rows]
-        if c in ("pass0", "pass1", "pass2"):
-            cols[c] = pd.array(vals, dtype="boolean")
-        elif c == "nwin":
-            cols[c] = pd.array(vals, dtype="Int64")
+        if c in ("pass0", "pass1", "pass2") or c == "nwin":
+            # nullable columns straight from values + mask (pd.array infers element by element)
+            mask = np.array([v is None for v in vals], dtype=bool)
+            if c == "nwin":
+                ints = np.array([0 if v is None else int(v) for v in vals], dtype=np.int64)
+                cols[c] = pd.arrays.IntegerArray(ints, mask)
+            else:
+                flags = np.array([False if v is None else bool(v) for v in vals], dtype=bool)
+                cols[c] = pd.arrays.BooleanArray(flags, mask)
         elif c in ("code", "treatment", "cap", "transform"):
-            cols[c] = np.array(vals, dtype=object)
+            cols[c] = text_array(np.array(vals, dtype=object))
         else:
             cols[c] = np.array([np.nan if v is None else v for v in vals], dtype=float)
     return pd.DataFrame(cols)
