@@ -1360,27 +1360,23 @@ def indicator_trend(panel: pd.DataFrame, code: str, iso3: str) -> pd.DataFrame:
 def show_figure(ax: Any, *, colors: int = 128) -> None:
     """Display a chart in a notebook as a compact PNG and close it.
 
-    The figure is rendered at its own size and dpi, then reduced to a ``colors``-colour
-    palette (median cut): charts have few distinct colours, so this keeps them visually
-    identical while making the embedded PNG 3-4 times smaller, which keeps each published
-    report small (HTML embeds images as base64). Returns None, so that a cell ending with
-    this call does not show the image a second time as its result.
+    The figure is drawn once at its own size and dpi and reduced to a ``colors``-colour
+    palette (:func:`innolab.plots.render_png`): charts have few distinct colours, so this
+    keeps them visually identical while making the embedded PNG 3-4 times smaller, which
+    keeps each published report small (HTML embeds images as base64). Returns None, so that
+    a cell ending with this call does not show the image a second time as its result.
     """
-    import io
-
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
-    from PIL import Image as PILImage
+
+    from .plots import render_png
 
     fig = ax if hasattr(ax, "savefig") else ax.figure
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    buf.seek(0)
-    img = PILImage.open(buf).convert("RGB").quantize(colors, method=PILImage.Quantize.MEDIANCUT)
-    out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
-    display(Image(data=out.getvalue(), format="png"))
+    try:
+        png = render_png(fig, colors=colors)
+    finally:
+        plt.close(fig)
+    display(Image(data=png, format="png"))
 
 
 # --- innolab reports ----------------------------------------------------------------------

@@ -797,3 +797,52 @@ def test_rank_intervals_notes_an_unranked_country():
     assert any("(including SOM)" in s for s in _texts(ax))
     assert _texts(ax, "unit-label") == []
     _close(ax)
+
+
+# ----------------------------------------------------------------------------- rendering
+def _png_header(png: bytes) -> tuple[int, int, int]:
+    """(width, height, PNG colour type) of a PNG file."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"), png[25]
+
+
+def test_render_png_draws_once_at_figure_size_with_a_small_palette():
+    from innolab.plots import render_png
+
+    ax = plot_pillar_bars(pillar_table(), country="Kenya")
+    fig = ax.figure
+    png = render_png(ax)
+    assert _png_header(png)[:2] == (800, 450)  # FIGSIZE at 100 dpi, nothing cropped away
+    assert _png_header(png)[2] == 3  # palette image (compact)
+    assert plt.fignum_exists(fig.number)  # left open: the caller closes it
+    rgb = render_png(fig, colors=None)
+    assert _png_header(rgb) == (800, 450, 2) and len(rgb) > len(png)
+    plt.close(fig)
+
+
+def test_render_png_never_cuts_off_what_reaches_past_the_figure():
+    from innolab.plots import render_png
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50, layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.text(1.3, 0.5, "far to the right", transform=ax.transAxes)  # outside the canvas
+    width, height, _ = _png_header(render_png(fig))
+    assert width > 150 and height >= 90  # the tight box grew past 150 x 100 px
+    plt.close(fig)
+
+
+def test_long_titles_are_wrapped_to_fit_beside_long_tick_labels():
+    from innolab.plots import render_png
+    from innolab.plots._common import fit_title
+
+    table = pillar_table()
+    long = "Republic of Somewhere Quite Long: strengths, weaknesses and everything, 2023"
+    ax = plot_pillar_bars(table, country="X", title=long)
+    assert ax.get_title(loc="left").replace("\n", " ") == long
+    assert "\n" in ax.get_title(loc="left")
+    width, height, _ = _png_header(render_png(ax))
+    assert (width, height) == (800, 450)  # fits: no tight-box fallback needed
+    plt.close(ax.figure)
+    ax = plot_pillar_bars(table, country="X", title="Short title")
+    assert ax.get_title(loc="left") == "Short title" == fit_title(ax, "Short title")
+    plt.close(ax.figure)

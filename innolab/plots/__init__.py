@@ -38,6 +38,7 @@ from ._common import (
     STYLE,
     apply_style,
     plot_style,
+    render_png,
     wrap_label,
 )
 from .benchmark import (
@@ -64,6 +65,7 @@ __all__ = [
     "apply_style",
     "plot_style",
     "wrap_label",
+    "render_png",
     "plot_pillar_radar",
     "plot_pillar_bars",
     "plot_strengths_weaknesses",

@@ -22,7 +22,16 @@ from matplotlib.axes import Axes
 
 from ..errors import ParameterError
 
-__all__ = ["OKABE_ITO", "PALETTE", "STYLE", "FIGSIZE", "SCORE_CMAP", "plot_style", "apply_style"]
+__all__ = [
+    "OKABE_ITO",
+    "PALETTE",
+    "STYLE",
+    "FIGSIZE",
+    "SCORE_CMAP",
+    "plot_style",
+    "apply_style",
+    "render_png",
+]
 
 #: The Okabe & Ito (2008) colour-blind-safe qualitative palette (black omitted), in the order
 #: used for categorical series.
@@ -167,10 +176,49 @@ def new_axes(
     return fig.add_subplot(projection="polar" if polar else None)
 
 
+def _text_width_px(text: str, size: float, dpi: float, weight: str = "normal") -> float:
+    """Width in pixels of the widest line of ``text`` (font metrics only, nothing drawn)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=size, weight=weight)
+    widths = [
+        text_to_path.get_text_width_height_descent(line, prop, ismath=False)[0]
+        for line in str(text).split("\n")
+        if line
+    ]
+    return max(widths, default=0.0) * dpi / 72.0
+
+
+def fit_title(ax: Axes, title: str) -> str:
+    """``title``, wrapped onto two lines when it would run past the figure's right edge.
+
+    A left-aligned title starts at the Axes' left edge, which long y tick labels push to the
+    right; constrained layout does not shorten titles, so an over-long one would be cut off
+    (or force a second, tight-box render). The width is estimated from font metrics before
+    anything is drawn: the widest y tick label and the y label give the left offset.
+    """
+    fig = ax.figure
+    if fig is None or not title or ax.name == "polar":
+        return title
+    dpi = fig.dpi
+    size = STYLE["axes.titlesize"]
+    need = _text_width_px(title, size, dpi, "bold")
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    left = max((_text_width_px(t, STYLE["ytick.labelsize"], dpi) for t in ticks), default=0.0)
+    left += 30.0 + (20.0 if ax.get_ylabel() else 0.0)  # tick padding, margins, y label
+    room = fig.get_figwidth() * dpi - left - 12.0
+    if need <= room or "\n" in title:
+        return title
+    chars = max(20, int(len(title) * room / need) - 1)
+    return textwrap.fill(title, chars, max_lines=2, placeholder="…")
+
+
 def finish(ax: Axes, title: str, *, pad: float | None = None) -> Axes:
-    """Set the title and freeze tick-label styling (ticks may be created after the context)."""
+    """Set the title (wrapped when too long, :func:`fit_title`) and freeze tick-label styling
+    (ticks may be created after the style context)."""
     ax.set_title(
-        title,
+        fit_title(ax, title),
         loc="left",
         fontsize=STYLE["axes.titlesize"],
         fontweight="bold",
@@ -357,3 +405,85 @@ def luminance(rgba: Sequence[float]) -> float:
 
     r, g, b = (lin(float(c)) for c in rgba[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+# ----------------------------------------------------------------------------- rendering
+def _agg_canvas(fig: Any) -> Any:
+    """The figure's Agg canvas (the inline backend's and Agg's already are), else a new one."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas
+    return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+
+
+def render_png(fig: Any, *, colors: int | None = 128, tolerance: float = 1.0) -> bytes:
+    """Render a figure once to a compact PNG (what reports embed); the figure is left open.
+
+    Why not ``fig.savefig(bbox_inches="tight")`` (what the inline backend does): a tight
+    bounding box costs a second layout pass and a second draw (measured: 0.4-0.7 s instead
+    of 0.2-0.4 s per report chart). innolab's charts use constrained layout, which already
+    keeps axes, labels and legends inside the figure, so the figure is drawn **once** on its
+    Agg canvas and the pixels are taken from the canvas buffer (no PNG encode/decode round
+    trip). Only when something still reaches outside the canvas by more than ``tolerance``
+    pixels (e.g. a title longer than the figure is wide) is the figure drawn again into the
+    bounding box just measured (as ``bbox_inches="tight"`` would, minus its extra layout
+    pass), so nothing is ever cut off.
+
+    Parameters
+    ----------
+    fig : Figure or Axes
+        The chart (an Axes stands for its figure).
+    colors : int or None
+        Reduce to this many colours (fast octree quantisation; charts have few distinct
+        colours, so they look the same and the PNG is 3-4 times smaller). None keeps RGB.
+    tolerance : float
+        Pixels an artist may reach beyond the canvas before the tight fallback is used.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plt.figure(figsize=(2, 1), dpi=50, layout="constrained")
+    >>> _ = fig.add_subplot().set_title("t")
+    >>> png = render_png(fig)
+    >>> png[:4], int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    (b'\\x89PNG', 100, 50)
+    >>> plt.close(fig)
+    """
+    import io
+
+    from PIL import Image as PILImage
+
+    fig = fig.figure if isinstance(fig, Axes) else fig
+    canvas = _agg_canvas(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = canvas.get_width_height()
+    inches = fig.get_tightbbox(renderer)
+    tight = inches.transformed(fig.dpi_scale_trans)  # pixels
+    outside = (
+        tight.x0 < -tolerance
+        or tight.y0 < -tolerance
+        or tight.x1 > width + tolerance
+        or tight.y1 > height + tolerance
+    )
+    if outside:  # the box just measured: one more draw, not the two of bbox_inches="tight"
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches=inches.padded(0.1))
+        buf.seek(0)
+        img = PILImage.open(buf)
+        img.load()
+    else:
+        img = PILImage.frombuffer(
+            "RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+        )
+    img = img.convert("RGB")
+    if colors is not None:
+        img = img.quantize(int(colors), method=PILImage.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()

@@ -439,6 +439,9 @@ def plot_index_vs_gdp(
         )
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(_money))
+    # unlabelled minor ticks at 2x and 5x each power of ten: enough to read a log scale, and
+    # a quarter of the default eight per decade (each tick is several artists to lay out)
+    ax.xaxis.set_minor_locator(mticker.LogLocator(base=10.0, subs=(2.0, 5.0)))
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.set_ylim(*_zoom(s, limits))
     ax.set_xlabel(f"{gdp_label}, log scale")

@@ -102,12 +102,12 @@ def _draw_grid(
                     zorder=3,
                     gid="cell-value",
                 )
-    # white separators between cells
-    ax.set_xticks(np.arange(-0.5, nc, 1.0), minor=True)
-    ax.set_yticks(np.arange(-0.5, nr, 1.0), minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
+    # white separators between cells: two line collections (minor-tick grid lines would be
+    # one Tick, with its lines and labels to lay out, per separator)
+    sep = {"colors": "white", "linewidth": 1.5, "zorder": 2.5, "gid": "cell-separators"}
+    ax.vlines(np.arange(0.5, nc - 1, 1.0), -0.5, nr - 0.5, **sep)
+    ax.hlines(np.arange(0.5, nr - 1, 1.0), -0.5, nc - 0.5, **sep)
     ax.grid(which="major", visible=False)
-    ax.tick_params(which="minor", length=0)
     ax.tick_params(which="major", length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)

@@ -25,9 +25,10 @@ Design (and why)
   full) — and the others go on. The summary names each failure; the CLI exits non-zero.
 * **Atomic outputs and a manifest per country.** ``<name>.ipynb`` and ``<name>.html`` are written
   to temporary files and renamed, then ``<name>.manifest.json`` (also atomic) records the hash
-  of the inputs (template content, parameters, data-file hashes, innolab version, kernel and
-  publishing options), the SHA-256 of each output and the status. A killed run therefore
-  leaves complete files or none, and ``resume=True`` redoes exactly the countries whose
+  of the inputs (template content, parameters, data-file hashes, innolab version and the
+  fingerprint of innolab's source files (:func:`code_fingerprint`: a code change redoes the
+  reports), kernel and publishing options), the SHA-256 of each output and the status. A
+  killed run therefore leaves complete files or none, and ``resume=True`` redoes exactly the countries whose
   manifest is missing, failed, out of date or whose outputs no longer match their hashes.
   Reruns are idempotent. The failed notebook, when there is one, is kept as
   ``<name>.failed.ipynb`` for inspection.
@@ -79,6 +80,7 @@ __all__ = [
     "BatchLockedError",
     "run_batch",
     "inputs_hash",
+    "code_fingerprint",
     "read_manifest",
     "BLAS_ENV",
     "resolve_template",
@@ -197,19 +199,79 @@ def _jsonable(value: Any) -> Any:
     return {type(value).__name__: repr(value)}
 
 
+#: File kinds of the innolab package whose content can change what a notebook produces:
+#: code, shipped frameworks and data, report templates and style sheets.
+_CODE_SUFFIXES = (".py", ".yaml", ".yml", ".csv", ".json", ".j2", ".tpl", ".css", ".html")
+
+
+def code_fingerprint(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 of the innolab package's source: every code, data and template file, by path.
+
+    Reports are produced by the template *and* by the library code its cells call
+    (``innolab.studies``, ``innolab.plots``...), so ``resume`` must redo a report when that
+    code changed, even without a version bump (a development install, a hot fix). Files are
+    hashed in sorted relative-path order (``__pycache__`` and hidden folders skipped), so the
+    fingerprint is the same on every machine with the same sources. Computed once per process
+    for the installed package (about 10 ms).
+
+    Parameters
+    ----------
+    root : path, optional
+        The package folder to fingerprint (default: the installed ``innolab`` package).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.py").write_text("x = 1")
+    >>> before = code_fingerprint(d)
+    >>> _ = (d / "a.py").write_text("x = 2")
+    >>> before == code_fingerprint(d)
+    False
+    """
+    if root is None:
+        return _package_fingerprint()
+    return _fingerprint(Path(root))
+
+
+def _fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    files = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if any(part == "__pycache__" or part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix in _CODE_SUFFIXES and path.is_file():
+            files.append((rel.as_posix(), path))
+    for rel, path in sorted(files):
+        digest.update(rel.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _package_fingerprint() -> str:
+    return _fingerprint(Path(__file__).resolve().parents[1])
+
+
 def inputs_hash(
     template_sha256: str,
     params: Mapping[str, Any],
     *,
     data: Mapping[str, str] | None = None,
     options: Mapping[str, Any] | None = None,
+    code: str | None = None,
 ) -> str:
-    """SHA-256 of everything an output depends on (see :func:`run_batch`).
+    """SHA-256 of everything an output depends on (see :func:`run_batch`): the template, the
+    parameters (types kept apart), the data files' hashes, the options, the innolab version
+    and ``code``, the fingerprint of innolab's source (default :func:`code_fingerprint`).
 
     >>> a = inputs_hash("t", {"iso3": "NA"})
     >>> a == inputs_hash("t", {"iso3": "NA"}), a == inputs_hash("t", {"iso3": "NO"})
     (True, False)
     >>> inputs_hash("t", {"x": 1}) == inputs_hash("t", {"x": "1"})
+    False
+    >>> inputs_hash("t", {"x": 1}, code="a") == inputs_hash("t", {"x": 1}, code="b")
     False
     """
     from .. import __version__
@@ -219,6 +281,7 @@ def inputs_hash(
         "params": _jsonable(dict(params)),
         "data": dict(sorted((data or {}).items())),
         "innolab_version": __version__,
+        "innolab_code": code_fingerprint() if code is None else code,
         "options": _jsonable(dict(options or {})),
     }
     blob = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -401,7 +464,27 @@ def _worker_state(
         "env": env,
     }
     _LOCAL.state = state
+    # multiprocessing workers leave through os._exit (no atexit); its finalizers do run
+    from multiprocessing.util import Finalize
+
+    Finalize(None, _stop_spare, args=(state,), exitpriority=20)
     return state
+
+
+def _stop_spare(state: dict) -> None:
+    """Stop the kernel a worker had started for a next country that never came.
+
+    A forked spare would die with the zygote anyway; one started the normal way (no zygote)
+    is this worker's child and would otherwise outlive it and log ipykernel's "Parent
+    appears to have exited, shutting down" a second later.
+    """
+    from .kernels import stop_kernel
+
+    km = state.get("spare")
+    state["spare"] = None
+    if km is not None:
+        with contextlib.suppress(Exception):
+            stop_kernel(km)
 
 
 def _take_kernel(state: dict, kernel_name: str):
@@ -486,6 +569,7 @@ def _manifest(spec: Mapping[str, Any], status: str, **extra: Any) -> dict[str, A
             "params": json.loads(json.dumps(spec["params"], default=repr)),
             "data": spec["data"],
             "innolab_version": __version__,
+            "innolab_code": spec.get("code"),
             "options": spec["options"],
         },
         "finished": _dt.datetime.now(tz=_dt.UTC).isoformat(timespec="seconds"),
@@ -527,6 +611,7 @@ def _make_spec(
         "template_text": tpl.text,
         "template_sha256": tpl.sha256,
         "inputs_sha256": digest,
+        "code": code_fingerprint(),
         "data": data,
         "options": options,
         "out_dir": str(out),

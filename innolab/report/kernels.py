@@ -86,15 +86,37 @@ __all__ = [
     "block_slow_imports",
 ]
 
-#: Modules the zygote imports once; absent ones are skipped silently.
+#: Modules the zygote imports once; absent ones are skipped silently. Besides the scientific
+#: stack this is everything a ``country_profile`` notebook imports (``innolab.studies`` and
+#: what it pulls in lazily: SciPy, the Parquet reader, YAML for frameworks, pandas' Styler and
+#: its Jinja2 templates, PIL's PNG codec, matplotlib's Agg renderer), so ``innolab batch``,
+#: ``innolab reports`` and :func:`innolab.report.run_batch` all start kernels with them
+#: imported (measured per notebook otherwise: about 2 s for innolab.analysis and SciPy, 0.3 s
+#: for the rest). Imports only: no module here creates state that a notebook could change for
+#: the next one (each kernel is a fresh fork of a zygote that never ran a cell).
 DEFAULT_PRELOAD: tuple[str, ...] = (
     "numpy",
     "pandas",
     "matplotlib",
     "matplotlib.pyplot",
+    "matplotlib.backends.backend_agg",
     "seaborn",
     "pandas.plotting._matplotlib",
+    "pandas.io.formats.style",
+    "jinja2",
+    "yaml",
+    "pyarrow.parquet",
+    "pyarrow.dataset",
+    "scipy.stats",
+    "PIL.Image",
+    "PIL.PngImagePlugin",
+    "IPython.display",
     "innolab",
+    "innolab.framework",
+    "innolab.scoring",
+    "innolab.analysis",
+    "innolab.plots",
+    "innolab.studies",
 )
 
 #: What ``IPKernelApp.initialize`` imports (measured): preloading it makes a forked kernel ready
@@ -110,10 +132,14 @@ _KERNEL_PRELOAD: tuple[str, ...] = (
     "IPython.extensions.storemagic",
     "tornado.platform.asyncio",
     "faulthandler",
+    "IPython.core.oinspect",
+    "sqlite3",
 )
 _ZYGOTE_CMD = "import sys; from innolab.report.kernels import _zygote_main; sys.exit(_zygote_main(sys.argv[1:]))"
 _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 _PR_SET_PDEATHSIG = 1
+#: Seconds a client waits for a zygote's socket to appear before it gives up on the zygote.
+_BIND_TIMEOUT = 30.0
 
 
 def private_tmpdir(kind: str) -> str:
@@ -209,7 +235,10 @@ def _kernel_child(req: dict[str, Any], parent: int) -> None:  # pragma: no cover
         os.close(devnull)
         os.environ.clear()
         os.environ.update(req["env"])
-        # ipykernel's parent poller then also ends the kernel if the zygote disappears
+        # What jupyter_client would set. ipykernel read its parent-poller default when the
+        # zygote imported it (without JPY_PARENT_PID), so the poller stays off here: the parent
+        # death signal above, not a 1 s poll, ends the kernel when the zygote goes, and a
+        # forked kernel never logs "Parent appears to have exited".
         os.environ["JPY_PARENT_PID"] = str(parent)
         os.chdir(req["cwd"])
         if "numpy" in sys.modules:
@@ -267,6 +296,9 @@ def _zygote_main(argv: Sequence[str]) -> int:  # pragma: no cover - runs in a su
     import socket
 
     set_parent_death_signal(signal.SIGKILL)
+    # ipykernel reads its parent-poller default at import; a runner started from Jupyter
+    # would otherwise hand its own parent's pid to every forked kernel's poller.
+    os.environ.pop("JPY_PARENT_PID", None)
     os.environ.setdefault("MPLBACKEND", _INLINE_BACKEND)
     block_slow_imports()
     preload = json.loads(argv[0]) if argv else list(DEFAULT_PRELOAD)
@@ -414,6 +446,7 @@ class ZygoteClient:
         self._lock = threading.Lock()
         self._sock = None
         self._buf = b""
+        self._failed = False
         self.info: dict[str, Any] | None = None
 
     def _line(self, deadline: float) -> dict[str, Any]:
@@ -430,8 +463,11 @@ class ZygoteClient:
         return json.loads(line)
 
     def _connect(self, deadline: float) -> None:
+        """Connect, waiting while the zygote starts (its socket appears about 0.1-1 s after
+        its process, which can be later than a warm worker's first kernel request)."""
         import socket
 
+        bind_deadline = min(deadline, time.monotonic() + _BIND_TIMEOUT)
         while True:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -439,9 +475,10 @@ class ZygoteClient:
                 break
             except (FileNotFoundError, ConnectionRefusedError) as exc:
                 sock.close()
-                if time.monotonic() > deadline:
+                if time.monotonic() > bind_deadline:
+                    self._failed = True
                     raise ZygoteError(f"no kernel zygote at {self.address}") from exc
-                time.sleep(0.02)
+                time.sleep(0.01)
         self._sock = sock
         self.info = self._line(deadline)
 
@@ -454,8 +491,15 @@ class ZygoteClient:
             return self.info
 
     def alive(self) -> bool:
+        """False once the zygote is known to be gone; True while it may still be starting.
+
+        A zygote whose socket does not exist *yet* counts as alive (it is importing): the
+        first :meth:`fork` waits for it. Treating it as dead made warm workers (a second
+        batch in one process) start fresh kernels instead: slow, and a spare one outlived its
+        worker and logged ipykernel's "Parent appears to have exited, shutting down".
+        """
         if self._sock is None or self.info is None:
-            return os.path.exists(self.address)
+            return not self._failed
         try:
             os.kill(int(self.info["pid"]), 0)
         except OSError:
@@ -590,12 +634,15 @@ def ipc_kernel_manager_class(
     class ForkProvisioner(LocalProvisioner):
         async def launch_kernel(self, cmd: list[str], **kwargs: Any):
             args = _ipykernel_args(cmd)
-            if zygote is None or args is None or not zygote.alive():
-                info = await super().launch_kernel(cmd, **kwargs)
-            else:
+            pid = None
+            if zygote is not None and args is not None and zygote.alive():
                 env = dict(kwargs.get("env") or os.environ)
                 cwd = str(kwargs.get("cwd") or os.getcwd())
-                pid = zygote.fork(args, env, cwd)
+                with contextlib.suppress(ZygoteError):  # gone: a normal launch below
+                    pid = zygote.fork(args, env, cwd)
+            if pid is None:
+                info = await super().launch_kernel(cmd, **kwargs)
+            else:
                 self.process = ForkedProcess(pid)
                 self.pid = pid
                 self.pgid = pid

@@ -58,6 +58,7 @@ __all__ = [
     "CHROMIUM_FLAGS",
     "publish_reports",
     "safe_name_for",
+    "COMPARISON_LABELS",
 ]
 
 #: Folder with the nbconvert template (``innolab/``), the page template and the style sheet.
@@ -329,6 +330,7 @@ def _table_page(
     link_column: str | None,
     assets_dir: str | os.PathLike | None,
     nav: Sequence[tuple[str, str | os.PathLike]] = (),
+    comparisons: Sequence[tuple[str, str | os.PathLike]] = (),
     intro: str | None = None,
     check_links: bool = True,
 ) -> Path:
@@ -389,6 +391,7 @@ def _table_page(
             kicker=kicker,
             intro=intro,
             nav=[(label, _relative_href(path, out_dir)) for label, path in nav],
+            comparisons=[(label, _relative_href(path, out_dir)) for label, path in comparisons],
             css_href=_relative_href(css, out_dir),
             columns=[
                 {"label": label, "type": "number" if numeric[key] else "text"}
@@ -415,6 +418,7 @@ def write_index(
     link_column: str | None = None,
     assets_dir: str | os.PathLike | None = None,
     regions: Sequence[tuple[str, str | os.PathLike]] = (),
+    comparisons: Sequence[tuple[str, str | os.PathLike]] = (),
     check_links: bool = True,
 ) -> Path:
     """Write the sortable index page that links every report (``reports/index.html``).
@@ -436,6 +440,9 @@ def write_index(
         Folder of the shared CSS (default: ``<out folder>/assets``); linked relatively.
     regions : sequence of (label, path)
         Regional pages to link from the index.
+    comparisons : sequence of (label, path)
+        Published group-comparison reports (``regional_comparison`` notebooks) to link from
+        the index; each must exist when ``check_links`` is on.
     check_links : bool
         Refuse to write an index whose report links do not resolve (default True).
 
@@ -449,6 +456,11 @@ def write_index(
     >>> '<a href="KEN.html">Kenya</a>' in p.read_text()
     True
     """
+    if check_links:
+        for label, path in comparisons:
+            target = Path(path) if Path(path).is_absolute() else Path(out).parent / path
+            if not target.exists():
+                raise PublishError(f"comparison {label!r}: the page {str(path)!r} does not exist")
     return _table_page(
         rows,
         out,
@@ -459,6 +471,7 @@ def write_index(
         link_column=link_column,
         assets_dir=assets_dir,
         nav=list(regions),
+        comparisons=list(comparisons),
         check_links=check_links,
     )
 
@@ -611,6 +624,7 @@ def publish_reports(
     columns: Sequence[str | tuple[str, str]] | None = None,
     group_by: str | None = None,
     pdf: bool = False,
+    comparisons_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Write the index (and regional pages, PDFs) for every finished report in ``countries_dir``.
 
@@ -632,8 +646,14 @@ def publish_reports(
         Column of ``table`` to write one regional page per value (``regions/<value>.html``).
     pdf : bool
         Also print every report to PDF with headless Chromium.
+    comparisons_dir : path, optional
+        Output folder of the ``regional_comparison`` batch (default
+        ``<index folder>/groupings``, where ``innolab reports`` writes it): each finished
+        comparison (manifest ``ok`` with HTML) is linked from the index as "Group
+        comparisons: ITU-D regions · World Bank regions · income groups".
 
-    Returns ``{"index": path, "regions": [paths], "pdf": [paths], "reports": n}``.
+    Returns ``{"index": path, "regions": [paths], "comparisons": [paths], "pdf": [paths],
+    "reports": n}``.
     """
     countries_dir = Path(countries_dir)
     index_path = Path(index) if index is not None else countries_dir.parent / "index.html"
@@ -673,9 +693,47 @@ def publish_reports(
             )
             regions.append((label, path))
             region_paths.append(path)
-    write_index(rows, index_path, columns=cols, assets_dir=assets, regions=regions)
+    comp_dir = (
+        Path(comparisons_dir) if comparisons_dir is not None else index_path.parent / "groupings"
+    )
+    comparisons = _comparison_links(comp_dir) if comp_dir.is_dir() else []
+    write_index(
+        rows,
+        index_path,
+        columns=cols,
+        assets_dir=assets,
+        regions=regions,
+        comparisons=comparisons,
+    )
     pdfs = [to_pdf(row["report"]) for row in rows] if pdf else []
-    return {"index": index_path, "regions": region_paths, "pdf": pdfs, "reports": len(rows)}
+    return {
+        "index": index_path,
+        "regions": region_paths,
+        "comparisons": [path for _, path in comparisons],
+        "pdf": pdfs,
+        "reports": len(rows),
+    }
+
+
+#: Index labels of the groupings a ``regional_comparison`` notebook compares.
+COMPARISON_LABELS = {
+    "itu_region": "ITU-D regions",
+    "wb_region": "World Bank regions",
+    "income_group": "Income groups",
+}
+
+
+def _comparison_links(folder: Path) -> list[tuple[str, Path]]:
+    """(label, html path) of every finished group comparison in ``folder``, in a fixed order."""
+    found = []
+    for man in _manifests(folder):
+        params = (man.get("inputs") or {}).get("params") or {}
+        grouping = str(params.get("grouping", man.get("name")))
+        label = COMPARISON_LABELS.get(grouping, grouping.replace("_", " ").capitalize())
+        found.append((label, man["_html"]))
+    order = list(COMPARISON_LABELS.values())
+    found.sort(key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
+    return found
 
 
 def safe_name_for(label: str) -> str:

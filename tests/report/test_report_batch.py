@@ -238,6 +238,97 @@ def test_resume_redoes_only_failed_or_out_of_date(batch, tmp_path):
     assert {r.status for r in again.results} == {"skipped"}  # idempotent
 
 
+def test_resume_redoes_reports_when_innolab_code_changes(batch, tmp_path, monkeypatch, capfd):
+    """A report is out of date when the innolab source that produced it changed, even with
+    the same version number; a second batch in this (now warm) process forks its kernels
+    from the zygote and leaves no orphan kernel behind ("Parent appears to have exited")."""
+    import time
+
+    _, first = batch
+    out = tmp_path / "countries"
+    shutil.copytree(first, out)
+    good = _tasks()[:2]  # NA and NO: ok in the first batch
+    kwargs = dict(jobs=2, timeout=TIMEOUT, validate=None, resume=True, progress=False)
+    same = run_batch(NB / "tiny.ipynb", good, out, **kwargs)
+    assert [r.status for r in same.results] == ["skipped", "skipped"]
+    assert json.loads((out / "NA.manifest.json").read_text())["inputs"]["innolab_code"] == (
+        batch_mod.code_fingerprint()
+    )
+    monkeypatch.setattr(batch_mod, "_package_fingerprint", lambda: "edited-source")
+    redone = run_batch(NB / "tiny.ipynb", good, out, **kwargs)
+    assert [r.status for r in redone.results] == ["ok", "ok"]
+    man = json.loads((out / "NA.manifest.json").read_text())
+    assert man["inputs"]["innolab_code"] == "edited-source"
+    again = run_batch(NB / "tiny.ipynb", good, out, **kwargs)
+    assert [r.status for r in again.results] == ["skipped", "skipped"]
+    time.sleep(1.5)  # an orphaned kernel's parent poller would speak within a second
+    assert "Parent appears to have exited" not in capfd.readouterr().err
+
+
+def test_code_fingerprint_follows_the_source_files(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__pycache__").mkdir()
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "sub" / "spec.yaml").write_text("code: t\n")
+    base = batch_mod.code_fingerprint(pkg)
+    assert base == batch_mod.code_fingerprint(pkg)  # deterministic
+    (pkg / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    (pkg / "notes.txt").write_text("not code")
+    assert batch_mod.code_fingerprint(pkg) == base  # caches and other files do not count
+    (pkg / "sub" / "spec.yaml").write_text("code: u\n")
+    assert batch_mod.code_fingerprint(pkg) != base  # shipped data counts
+    (pkg / "sub" / "spec.yaml").write_text("code: t\n")
+    assert batch_mod.code_fingerprint(pkg) == base
+    (pkg / "b.py").write_text("")
+    assert batch_mod.code_fingerprint(pkg) != base  # a new module counts
+    (pkg / "b.py").unlink()
+    (pkg / "a.py").rename(pkg / "c.py")
+    assert batch_mod.code_fingerprint(pkg) != base  # so does a file's path
+    installed = batch_mod.code_fingerprint()
+    assert len(installed) == 64 and installed == batch_mod.code_fingerprint()
+
+
+def test_a_starting_zygote_is_waited_for_not_taken_for_dead(tmp_path, monkeypatch):
+    """Workers forked from a warm fork server ask for a kernel before the batch's zygote has
+    bound its socket; that must not count as a dead zygote (which made them start fresh,
+    slow kernels that outlived them). A zygote that never appears is given up on."""
+    import threading
+
+    from innolab.report import kernels
+
+    monkeypatch.setattr(kernels, "_BIND_TIMEOUT", 0.3)
+    client = kernels.ZygoteClient(str(tmp_path / "never.sock"))
+    assert client.alive()  # not there yet: starting
+    with pytest.raises(kernels.ZygoteError, match="no kernel zygote"):
+        client.wait_ready(timeout=5)
+    assert not client.alive()
+
+    monkeypatch.setattr(kernels, "_BIND_TIMEOUT", 30.0)
+    path = str(tmp_path / "late.sock")
+
+    def late_zygote() -> None:  # binds 0.3 s after the client started waiting
+        import socket
+
+        threading.Event().wait(0.3)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        conn, _ = srv.accept()
+        conn.sendall(b'{"ready": true, "pid": 1, "failed": {}}\n')
+        conn.close()
+        srv.close()
+
+    server = threading.Thread(target=late_zygote)
+    server.start()
+    try:
+        late = kernels.ZygoteClient(path)
+        assert late.alive()
+        assert late.wait_ready(timeout=10)["ready"] is True
+    finally:
+        server.join()
+
+
 def _spec(tmp_path, name="FULL"):
     tpl = Template(NB / "tiny.ipynb")
     return batch_mod._make_spec(Task(name, {"iso3": name}), tpl, tmp_path, timeout=30, fork=False)
@@ -288,3 +379,17 @@ def test_progress_lines_in_logs(batch, capfd):
     bar.close()
     err = capfd.readouterr().err.splitlines()
     assert err == ["[1/2] NA: ok (1.2 s)", "[2/2] ERR: FAILED (cell error: ValueError: x)"]
+
+
+def test_kernels_preload_what_country_profiles_import():
+    """``innolab batch`` and ``run_batch`` default to a zygote with innolab.studies and what
+    it imports lazily, not only ``innolab reports`` (which used to add them itself)."""
+    import inspect
+
+    from innolab.report.kernels import DEFAULT_PRELOAD
+    from innolab.studies import STUDY_PRELOAD
+
+    assert set(STUDY_PRELOAD) <= set(DEFAULT_PRELOAD)
+    assert {"pyarrow.parquet", "yaml", "pandas.io.formats.style"} <= set(DEFAULT_PRELOAD)
+    for fn in (batch_mod.run_batch,):
+        assert inspect.signature(fn).parameters["preload"].default == DEFAULT_PRELOAD

@@ -249,6 +249,64 @@ def test_publish_reports_from_manifests(tmp_path):
     assert [p.name for p in res["regions"]] == ["Eastern_Africa.html", "Southern_Africa.html"]
 
 
+def _ok_manifest(folder: Path, name: str, params: dict) -> None:
+    import json
+
+    (folder / f"{name}.html").write_text("<html></html>")
+    man = {
+        "status": "ok",
+        "name": name,
+        "inputs": {"params": params},
+        "outputs": {"html": {"file": f"{name}.html", "sha256": "x"}},
+    }
+    (folder / f"{name}.manifest.json").write_text(json.dumps(man))
+
+
+def test_index_links_the_published_group_comparisons(tmp_path):
+    """``innolab reports`` writes the regional_comparison pages to reports/groupings; the
+    index links each finished one, in a fixed order, and skips failed ones."""
+    import json
+
+    countries, groupings = tmp_path / "countries", tmp_path / "groupings"
+    countries.mkdir()
+    groupings.mkdir()
+    _ok_manifest(countries, "KEN", {"iso3": "KEN"})
+    _ok_manifest(groupings, "income_group", {"grouping": "income_group", "year": 2023})
+    _ok_manifest(groupings, "itu_region", {"grouping": "itu_region", "year": 2023})
+    (groupings / "wb_region.manifest.json").write_text(
+        json.dumps({"status": "failed", "name": "wb_region"})
+    )
+    res = publish.publish_reports(countries)
+    page = res["index"].read_text()
+    nav = re.search(r'<p class="report-nav report-comparisons">(.*?)</p>', page, re.S)
+    assert nav is not None
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', nav.group(1)) == [
+        ("groupings/itu_region.html", "ITU-D regions"),
+        ("groupings/income_group.html", "Income groups"),
+    ]
+    assert [p.name for p in res["comparisons"]] == ["itu_region.html", "income_group.html"]
+    for href in re.findall(r'href="([^"#:]+)"', page):
+        assert (tmp_path / href).is_file(), href
+
+    bare = tmp_path / "bare"
+    (bare / "countries").mkdir(parents=True)
+    _ok_manifest(bare / "countries", "KEN", {"iso3": "KEN"})
+    res = publish.publish_reports(bare / "countries")  # no groupings folder: no such line
+    assert res["comparisons"] == [] and "report-comparisons" not in res["index"].read_text()
+
+
+def test_index_refuses_a_comparison_link_that_does_not_resolve(tmp_path):
+    (tmp_path / "KEN.html").write_text("<p>Kenya</p>")
+    with pytest.raises(PublishError, match="ITU-D regions"):
+        write_index(
+            [{"name": "Kenya", "report": tmp_path / "KEN.html"}],
+            tmp_path / "index.html",
+            columns=["name"],
+            comparisons=[("ITU-D regions", tmp_path / "groupings" / "itu_region.html")],
+        )
+    assert not (tmp_path / "index.html").exists()
+
+
 chromium = publish.find_chromium()
 needs_chromium = pytest.mark.skipif(chromium is None, reason="headless Chromium not installed")
 
