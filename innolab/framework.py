@@ -30,7 +30,6 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +42,7 @@ import pandas as pd
 
 from . import config
 from .errors import DataFileError, FrameworkError, ParameterError, near_matches
+from .io import read_document
 
 __all__ = [
     "Node",
@@ -1130,28 +1130,7 @@ def _resolve(name_or_path: str | Path, *, relative_to: Path | None = None) -> Pa
 
 
 def _read_document(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(path, f"cannot read framework file: {exc}") from None
-    if path.suffix.lower() == ".json":
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataFileError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    else:
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise DataFileError(
-                path,
-                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-                line=mark.line + 1 if mark else None,
-                column=str(mark.column + 1) if mark else None,
-            ) from None
+    doc = read_document(path, what="framework")
     if not isinstance(doc, dict):
         raise DataFileError(
             path,

@@ -65,9 +65,12 @@ __all__ = [
     "convergence",
     "indicator_trend",
     "show_figure",
+    "figure_alt_text",
     "own_units",
     "write_scores",
     "make_reports",
+    "warm_study_cache",
+    "study_preload",
 ]
 
 #: Groupings a regional study can compare.
@@ -116,6 +119,9 @@ class ProcessedData:
     indicators: pd.DataFrame
     ratings: pd.DataFrame | None
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: (folder, (file name, mtime, size) of every data file) when read from a folder: the key
+    #: under which the folder and its builds are memoised (empty: not memoised).
+    signature: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def economies(self) -> list[str]:
@@ -152,6 +158,11 @@ def load_processed(data: str | os.PathLike | None = "") -> ProcessedData:
     data : path or "" / None
         The folder (default :data:`innolab.config.PROCESSED_DIR`).
 
+    The folder is read once per process and kept while its files are unchanged (same names,
+    modification times and sizes): a country study, the batch's warm-up
+    (:func:`warm_study_cache`) and an analyst's notebook share it. Treat the tables as
+    read-only.
+
     Raises
     ------
     DataFileError
@@ -165,6 +176,10 @@ def load_processed(data: str | os.PathLike | None = "") -> ProcessedData:
             "the processed panel does not exist",
             expected="the output of `innolab data build`",
         )
+    signature = _folder_signature(folder)
+    key = ("processed", signature)
+    if key in _MEMO:
+        return _MEMO[key]
     panel = pd.read_parquet(panel_path)
     countries = pd.read_parquet(folder / "countries.parquet").set_index("iso3")
     ind_path = folder / "indicators.parquet"
@@ -181,7 +196,75 @@ def load_processed(data: str | os.PathLike | None = "") -> ProcessedData:
             prov[p.name.removesuffix(".provenance.json")] = json.loads(p.read_text())
         except (OSError, ValueError):
             continue
-    return ProcessedData(folder, panel, countries, indicators, ratings, prov)
+    return _remember(
+        key, ProcessedData(folder, panel, countries, indicators, ratings, prov, signature)
+    )
+
+
+#: Process-level memo of processed folders and their default builds (see load_processed).
+_MEMO: dict[tuple, Any] = {}
+_MEMO_SIZE = 8
+
+
+def _remember(key: tuple, value: Any) -> Any:
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[key] = value
+    return value
+
+
+def _file_signature(paths: Sequence[Path]) -> tuple:
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((p.name, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _folder_signature(folder: Path) -> tuple:
+    """The folder and the name, modification time and size of each of its data files."""
+    files = sorted(folder.glob("*.parquet")) + sorted(folder.glob("*.provenance.json"))
+    return (str(folder.resolve()), _file_signature(files))
+
+
+def _framework_signature(framework: Any) -> tuple | None:
+    """A memo key for a framework given by name or path (None for a Framework object)."""
+    if not isinstance(framework, str | os.PathLike):
+        return None
+    from .framework import _resolve
+
+    path = _resolve(framework)
+    return (str(path.resolve()), _file_signature([path]))
+
+
+def study_preload(
+    data: str | os.PathLike | None = "",
+    framework: str = "digital_innovation",
+    year: int | None = None,
+) -> tuple:
+    """What a report batch's kernel zygote does before forking kernels: import the batch
+    defaults and the study modules, then :func:`warm_study_cache` for these parameters."""
+    from .report.kernels import DEFAULT_PRELOAD
+
+    warm = (
+        "innolab.studies:warm_study_cache",
+        (("data", str(data or "")), ("framework", str(framework)), ("year", year)),
+    )
+    return (*DEFAULT_PRELOAD, *STUDY_PRELOAD, warm)
+
+
+def warm_study_cache(
+    data: str | os.PathLike | None = "",
+    framework: str = "digital_innovation",
+    year: int | None = None,
+) -> None:
+    """Read the processed folder and score it once, so that the studies that follow (every
+    country notebook of a batch, forked from a kernel zygote that called this) start with
+    both in memory instead of each reading and scoring the same panel again."""
+    score_processed(load_processed(data), framework=framework, year=year)
 
 
 def _as_data(data: ProcessedData | str | os.PathLike | None) -> ProcessedData:
@@ -251,13 +334,25 @@ def score_processed(
     """Build the index for ``year`` over the economies of the processed panel.
 
     ``year`` defaults to :func:`latest_year`. Returns the :class:`~innolab.scoring.Build`
-    (its ``years`` hold the data year of every value).
+    (its ``years`` hold the data year of every value). With the default spec, a folder read
+    by :func:`load_processed` and a framework given by name or path, the build is memoised
+    like the folder (unchanged files, same framework file and year): treat it as read-only.
     """
-    from .scoring import build, select
-
     d = _as_data(data)
     fw = load_framework(framework)
     year = latest_year(d.panel, fw) if year in (None, "") else int(year)
+    fw_key = _framework_signature(framework)
+    key = ("build", d.signature, fw_key, year)
+    if spec is None and d.signature and fw_key is not None:
+        if key not in _MEMO:
+            _remember(key, _score_panel(d, fw, year, None))
+        return _MEMO[key]
+    return _score_panel(d, fw, year, spec)
+
+
+def _score_panel(d: ProcessedData, fw: Framework, year: int, spec: Any) -> Any:
+    from .scoring import build, select
+
     panel = d.panel
     if "is_aggregate" in panel.columns:
         panel = panel[~panel["is_aggregate"].fillna(False).astype(bool)]
@@ -1364,7 +1459,8 @@ def show_figure(ax: Any, *, colors: int = 128) -> None:
     palette (:func:`innolab.plots.render_png`): charts have few distinct colours, so this
     keeps them visually identical while making the embedded PNG 3-4 times smaller, which
     keeps each published report small (HTML embeds images as base64). Returns None, so that
-    a cell ending with this call does not show the image a second time as its result.
+    a cell ending with this call does not show the image a second time as its result. The
+    image's alternative text is the chart's title (:func:`figure_alt_text`).
     """
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
@@ -1374,9 +1470,26 @@ def show_figure(ax: Any, *, colors: int = 128) -> None:
     fig = ax if hasattr(ax, "savefig") else ax.figure
     try:
         png = render_png(fig, colors=colors)
+        alt = figure_alt_text(fig)
     finally:
         plt.close(fig)
-    display(Image(data=png, format="png"))
+    display(Image(data=png, format="png", alt=alt))
+
+
+def figure_alt_text(fig: Any) -> str:
+    """Alternative text of a chart for its ``<img>`` (screen readers, and what a browser shows
+    when the image cannot load): its titles, one line each; "Chart" when it has none."""
+    titles = []
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        titles.append(sup.get_text())
+    for a in fig.axes:
+        for loc in ("left", "center", "right"):
+            t = a.get_title(loc=loc)
+            if t:
+                titles.append(t)
+    text = " — ".join(" ".join(t.split()) for t in titles)
+    return text or "Chart"
 
 
 # --- innolab reports ----------------------------------------------------------------------
@@ -1431,7 +1544,6 @@ def make_reports(
     ITU-D region. Returns a summary dict (paths, batch summaries, failures).
     """
     from .report import run_batch
-    from .report.kernels import DEFAULT_PRELOAD
     from .report.publish import publish_reports
 
     d = load_processed(data)
@@ -1470,7 +1582,7 @@ def make_reports(
         for u in chosen
     ]
     data_files = sorted(d.folder.glob("*.parquet"))
-    preload = (*DEFAULT_PRELOAD, *STUDY_PRELOAD)
+    preload = study_preload(data_param, framework, year)
     source_label = "; ".join(sorted(map(str, d.panel["source"].dropna().unique())))
     summary = run_batch(
         config.TEMPLATES_DIR / "country_profile.ipynb",

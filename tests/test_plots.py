@@ -831,6 +831,23 @@ def test_render_png_never_cuts_off_what_reaches_past_the_figure():
     plt.close(fig)
 
 
+def test_render_png_sees_any_artist_that_crosses_the_edge():
+    """Not only texts and legends: a patch drawn past the edge leaves ink in the image frame."""
+    from matplotlib.patches import Rectangle
+
+    from innolab.plots import render_png
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=100, layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    width, height, _ = _png_header(render_png(fig))
+    assert (width, height) == (300, 200)  # nothing outside: drawn once, at figure size
+    bar = Rectangle((0.5, 0.5), 2.0, 0.2, transform=ax.transAxes, clip_on=False)
+    ax.add_patch(bar).set_in_layout(False)  # an artist constrained layout makes no room for
+    width, height, _ = _png_header(render_png(fig))
+    assert (width, height) != (300, 200)  # seen: drawn again into a measured (tight) box
+    plt.close(fig)
+
+
 def test_long_titles_are_wrapped_to_fit_beside_long_tick_labels():
     from innolab.plots import render_png
     from innolab.plots._common import fit_title

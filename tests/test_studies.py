@@ -344,3 +344,84 @@ def test_intervals_are_written_once_and_reused_only_while_fresh(demo, tmp_path, 
     (folder / "panel.parquet").write_bytes((folder / "panel.parquet").read_bytes() + b"\0")
     studies.study_intervals(b, d, 2023)
     assert len(calls) == 2
+
+
+# --- memo of processed folders and builds (what a report batch's zygote warms) -------------
+def _copy_processed(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_processed_folder_and_build_are_memoised_while_files_are_unchanged(demo, tmp_path):
+    import os
+
+    folder = _copy_processed(demo.folder, tmp_path / "p")
+    first = studies.load_processed(folder)
+    assert studies.load_processed(str(folder)) is first  # same folder, same files: memo
+    b1 = studies.score_processed(first, year=2023)
+    assert studies.score_processed(folder, year=2023) is b1
+    assert studies.score_processed(first, year=2022) is not b1  # another year: own build
+    spec = {"treat": {"method": "none"}}
+    assert studies.score_processed(first, year=2023, spec=spec) is not b1  # not memoised
+    # a changed file (new modification time) is read again and scored again
+    panel = folder / "panel.parquet"
+    st = panel.stat()
+    os.utime(panel, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    second = studies.load_processed(folder)
+    assert second is not first
+    assert second.panel.equals(first.panel)
+    b2 = studies.score_processed(second, year=2023)
+    assert b2 is not b1
+    pd.testing.assert_frame_equal(b2.scores, b1.scores)
+
+
+def test_a_dataframe_built_in_memory_is_never_memoised(demo):
+    d = studies.ProcessedData(
+        demo.folder, demo.panel, demo.countries, demo.indicators, demo.ratings
+    )
+    assert d.signature == ()
+    assert studies.score_processed(d, year=2023) is not studies.score_processed(d, year=2023)
+
+
+def test_warm_study_cache_and_the_zygote_entry_that_calls_it(demo, tmp_path):
+    from innolab.report.kernels import DEFAULT_PRELOAD, run_preload_entry
+
+    folder = _copy_processed(demo.folder, tmp_path / "w")
+    pre = studies.study_preload(str(folder), "digital_innovation", 2023)
+    assert pre[: len(DEFAULT_PRELOAD)] == DEFAULT_PRELOAD
+    entry = pre[-1]
+    assert entry[0] == "innolab.studies:warm_study_cache"
+    assert dict(entry[1]) == {"data": str(folder), "framework": "digital_innovation", "year": 2023}
+    run_preload_entry(entry)  # what the zygote does before forking kernels
+    key = ("build", studies.load_processed(folder).signature)
+    assert any(k[:2] == key and k[3] == 2023 for k in studies._MEMO)
+    with pytest.raises(ValueError, match="module:function"):
+        run_preload_entry(("innolab.studies", ()))
+
+
+def test_figure_alt_text_is_the_chart_title():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert studies.figure_alt_text(fig) == "Chart"
+    ax.set_title("Kenya: pillar\nscores, 2023", loc="left")
+    fig.suptitle("Profile")
+    assert studies.figure_alt_text(fig) == "Profile — Kenya: pillar scores, 2023"
+    plt.close(fig)
+
+
+def test_show_figure_displays_a_png_with_its_title_as_alt_text(monkeypatch):
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **_: shown.extend(objs))
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    ax.set_title("Gaps")
+    studies.show_figure(ax)
+    assert not plt.fignum_exists(fig.number)  # closed
+    data, meta = shown[0]._repr_mimebundle_()
+    assert meta == {"image/png": {"alt": "Gaps"}}
+    assert data["image/png"]

@@ -47,7 +47,6 @@ total ``STi = Σ(yA - yABi)² / (2N·V)`` (Jansen 1999), and bootstrap 5-95% int
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -59,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ComputationError, DataFileError, InnolabError, ParameterError, SpecError
+from ..io import read_document
 from ..scoring.aggregate import aggregate_arrays, compile_plan
 from ..scoring.pipeline import STAGES, Spec
 from ..scoring.registry import AGGREGATORS
@@ -141,26 +141,8 @@ def _label(value: Any) -> str:
 
 def read_vary(path: str | Path) -> dict[str, Any]:
     """Read a vary file (YAML or JSON, loaded safely) into plain data."""
-    import yaml
-
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(p, "vary file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(p, f"cannot read vary file: {exc}") from None
-    try:
-        doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError(p, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataFileError(
-            p,
-            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            line=mark.line + 1 if mark else None,
-        ) from None
+    doc = read_document(p, what="vary")
     if not isinstance(doc, Mapping) or not doc:
         raise DataFileError(
             p, "a vary file must be a non-empty mapping of assumption -> alternatives"

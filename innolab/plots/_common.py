@@ -416,6 +416,48 @@ def _agg_canvas(fig: Any) -> Any:
     return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
 
 
+def _free_artists(fig: Any) -> list[Any]:
+    """Artists placed freely (texts, annotations, legends): constrained layout only makes room
+    for tick labels, axis labels and titles, so these are the ones that can end up outside."""
+    arts: list[Any] = list(fig.texts) + list(fig.legends)
+    for ax in fig.axes:
+        arts.extend(ax.texts)
+        if ax.legend_ is not None:
+            arts.append(ax.legend_)
+    return [a for a in arts if a.get_visible()]
+
+
+def _reaches_outside(fig: Any, renderer: Any, pixels: np.ndarray, tolerance: float) -> bool:
+    """True when a drawn figure has something beyond its canvas (see :func:`render_png`).
+
+    Free artists are measured (cheap: no tick layout); everything else is checked through the
+    image: the outermost pixels must be the figure's background colour, as padding
+    keeps it clear (ink there means an artist reaches past the edge, or at least touches it).
+    """
+    height, width = pixels.shape[:2]
+    for art in _free_artists(fig):
+        box = art.get_window_extent(renderer)
+        if not (np.isfinite(box.x0) and np.isfinite(box.x1)) or box.width == 0:
+            continue
+        if (
+            box.x0 < -tolerance
+            or box.y0 < -tolerance
+            or box.x1 > width + tolerance
+            or box.y1 > height + tolerance
+        ):
+            return True
+    face = np.round(np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255).astype(np.uint8)
+    frame = np.concatenate(
+        [
+            pixels[0],
+            pixels[-1],
+            pixels[:, 0],
+            pixels[:, -1],
+        ]
+    )
+    return bool(np.any(np.abs(frame.astype(np.int16) - face) > 8))
+
+
 def render_png(fig: Any, *, colors: int | None = 128, tolerance: float = 1.0) -> bytes:
     """Render a figure once to a compact PNG (what reports embed); the figure is left open.
 
@@ -424,10 +466,13 @@ def render_png(fig: Any, *, colors: int | None = 128, tolerance: float = 1.0) ->
     of 0.2-0.4 s per report chart). innolab's charts use constrained layout, which already
     keeps axes, labels and legends inside the figure, so the figure is drawn **once** on its
     Agg canvas and the pixels are taken from the canvas buffer (no PNG encode/decode round
-    trip). Only when something still reaches outside the canvas by more than ``tolerance``
-    pixels (e.g. a title longer than the figure is wide) is the figure drawn again into the
-    bounding box just measured (as ``bbox_inches="tight"`` would, minus its extra layout
-    pass), so nothing is ever cut off.
+    trip). Whether anything was cut off is decided without measuring every artist again
+    (``fig.get_tightbbox`` re-lays out every tick, about 40 ms a chart) by two cheap tests,
+    :func:`_reaches_outside`: the free-standing artists (texts, annotations, legends) are
+    measured, and the outermost pixels of the image must all be background (an artist that
+    crosses the edge leaves ink there). Only when either fails is the figure drawn again into
+    its tight bounding box (as ``bbox_inches="tight"`` would, minus its extra layout pass),
+    so nothing is cut off.
 
     Parameters
     ----------
@@ -463,16 +508,11 @@ def render_png(fig: Any, *, colors: int | None = 128, tolerance: float = 1.0) ->
     canvas.draw()
     renderer = canvas.get_renderer()
     width, height = canvas.get_width_height()
-    inches = fig.get_tightbbox(renderer)
-    tight = inches.transformed(fig.dpi_scale_trans)  # pixels
-    outside = (
-        tight.x0 < -tolerance
-        or tight.y0 < -tolerance
-        or tight.x1 > width + tolerance
-        or tight.y1 > height + tolerance
-    )
-    if outside:  # the box just measured: one more draw, not the two of bbox_inches="tight"
+    pixels = np.asarray(canvas.buffer_rgba())
+    outside = _reaches_outside(fig, renderer, pixels, tolerance)
+    if outside:  # measure the tight box: one more draw, not the two of bbox_inches="tight"
         buf = io.BytesIO()
+        inches = fig.get_tightbbox(renderer)
         fig.savefig(buf, format="png", bbox_inches=inches.padded(0.1))
         buf.seek(0)
         img = PILImage.open(buf)

@@ -71,6 +71,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_PRELOAD",
+    "run_preload_entry",
     "Zygote",
     "ZygoteError",
     "ZygoteClient",
@@ -286,6 +287,25 @@ def _warm_matplotlib() -> None:  # pragma: no cover - runs in the zygote
         pass
 
 
+def run_preload_entry(entry: str | Sequence[Any]) -> None:
+    """Do one preload entry: import a module (``"pandas"``) or call a warm-up function
+    (``("package.module:function", ((keyword, value), ...))``, JSON-able arguments).
+
+    A warm-up runs in the zygote, before any kernel is forked and so before any notebook
+    cell: what it computes (e.g. :func:`innolab.studies.warm_study_cache` reading the
+    processed data and scoring it once) is inherited, copy-on-write, by every kernel, and
+    is the same for every country, so nothing passes from one country to the next.
+    """
+    if isinstance(entry, str):
+        importlib.import_module(entry)
+        return
+    target, kwargs = entry[0], dict(entry[1]) if len(entry) > 1 else {}
+    module, _, func = target.partition(":")
+    if not func:
+        raise ValueError(f"a warm-up entry must name 'module:function', got {target!r}")
+    getattr(importlib.import_module(module), func)(**kwargs)
+
+
 def _zygote_main(argv: Sequence[str]) -> int:  # pragma: no cover - runs in a subprocess
     """Listen on a Unix socket, import the preload list, then fork one kernel per request.
 
@@ -309,9 +329,10 @@ def _zygote_main(argv: Sequence[str]) -> int:  # pragma: no cover - runs in a su
     for name in _KERNEL_PRELOAD:  # the expensive part of a kernel start
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    for name in preload:
+    for entry in preload:
+        name = entry if isinstance(entry, str) else entry[0]
         try:
-            importlib.import_module(name)
+            run_preload_entry(entry)
         except Exception as exc:  # noqa: BLE001 - an absent optional module is not an error
             failed[name] = f"{type(exc).__name__}: {exc}"
     if "matplotlib" in sys.modules:
@@ -374,8 +395,10 @@ class Zygote:
 
     Parameters
     ----------
-    preload : sequence of str
-        Modules to import once in the zygote (absent ones are skipped).
+    preload : sequence of str or (str, pairs)
+        Modules to import once in the zygote (absent ones are skipped), and warm-up calls
+        ``("module:function", ((keyword, value), ...))`` run after them
+        (:func:`run_preload_entry`).
     env : mapping, optional
         Environment of the zygote (default: this process's).
 
