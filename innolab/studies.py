@@ -263,8 +263,11 @@ def warm_study_cache(
 ) -> None:
     """Read the processed folder and score it once, so that the studies that follow (every
     country notebook of a batch, forked from a kernel zygote that called this) start with
-    both in memory instead of each reading and scoring the same panel again."""
-    score_processed(load_processed(data), framework=framework, year=year)
+    both in memory instead of each reading and scoring the same panel again (and with the
+    analysis inputs of the build, :func:`innolab.analysis.builds.build_inputs`, worked out)."""
+    from .analysis.builds import build_inputs
+
+    build_inputs(score_processed(load_processed(data), framework=framework, year=year))
 
 
 def _as_data(data: ProcessedData | str | os.PathLike | None) -> ProcessedData:

@@ -26,8 +26,10 @@ Panel builds (index (iso3, year)) must be reduced to one year first.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,7 +183,25 @@ def build_inputs(build: Any) -> BuildInputs:
     >>> bi = build_inputs(b)
     >>> bi.values["g"].tolist(), bi.rules["g"].transforms, bi.dropped
     ([0.0, 9.0, 99.0], ('log1p',), ())
+    >>> build_inputs(b) is bi  # worked out once per build (builds are not changed in place)
+    True
     """
+    try:
+        return _INPUTS[build]
+    except (KeyError, TypeError):  # not seen yet, or an object that cannot be weakly keyed
+        pass
+    bi = _build_inputs(build)
+    with contextlib.suppress(TypeError):
+        _INPUTS[build] = bi
+    return bi
+
+
+#: build -> its BuildInputs, for as long as the build lives (a country study asks four times).
+_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _build_inputs(build: Any) -> BuildInputs:
+    """:func:`build_inputs` without the memo."""
     scores = build.scores
     if isinstance(scores.index, pd.MultiIndex):
         raise ParameterError("build", "a panel build: select one year first")

@@ -60,6 +60,20 @@ def _members(units: Sequence[str] | None, frame: pd.DataFrame, what: str) -> lis
     return units
 
 
+def _column_stat(values: np.ndarray, n: np.ndarray, how: str, sign: np.ndarray) -> np.ndarray:
+    """Per column of ``values`` (units x nodes), ignoring NaN: the median, or the best value
+    (``sign`` +1: the largest, -1: the smallest); NaN where a column has no value."""
+    out = np.full(values.shape[1], np.nan)
+    ok = n > 0
+    if ok.any():
+        v = values[:, ok]
+        if how == "median":
+            out[ok] = np.nanmedian(v, axis=0)
+        else:
+            out[ok] = sign[ok] * np.nanmax(sign[ok] * v, axis=0)
+    return out
+
+
 def gaps(
     iso3: str,
     scores: pd.DataFrame,
@@ -131,17 +145,45 @@ def gaps(
     if unknown:
         raise ParameterError("targets", f"codes not reported or not in the framework: {unknown}")
 
+    groups = [("peer_median", peers, "median"), ("peer_best", peers, "best")]
+    if region is not None:
+        groups.append(("region_frontier", region, "best"))
+    raw_codes = [] if raw is None else [c for c in codes if c in raw.columns]
+    sign = np.array([float(dirs.get(c, 1.0)) for c in raw_codes])
+    # every reference at once, column-wise over the nodes (one pass per group, not per node)
+    refs = {}
+    for ref, members, how in groups:
+        ps = scores.loc[members, codes].to_numpy(dtype=float, na_value=np.nan)
+        n = (~np.isnan(ps)).sum(axis=0)
+        ref_scores = _column_stat(ps, n, how, np.ones(len(codes)))
+        ref_values = {}
+        if raw_codes:
+            xs = raw.reindex(index=members, columns=raw_codes).to_numpy(
+                dtype=float, na_value=np.nan
+            )
+            stat = _column_stat(xs, (~np.isnan(xs)).sum(axis=0), how, sign)
+            ref_values = dict(zip(raw_codes, stat.tolist(), strict=True))
+        refs[ref] = (n, ref_scores, ref_values)
+    own = scores.loc[iso3, codes].to_numpy(dtype=float, na_value=np.nan)
+    own_raw = {}
+    if raw_codes and iso3 in raw.index:
+        own_raw = dict(
+            zip(
+                raw_codes,
+                raw.loc[iso3, raw_codes].to_numpy(dtype=float, na_value=np.nan),
+                strict=True,
+            )
+        )
+
     rows = []
-    for code in codes:
+    for j, code in enumerate(codes):
         lvl = _tree.level_of(framework, code)
         is_ind = lvl == 1
         d = float(dirs.get(code, 1.0)) if is_ind else 1.0
         unit = _tree.node_attr(framework, code, "unit") if is_ind else None
-        s = scores[code]
-        has_raw = is_ind and raw is not None and code in raw.columns
-        x = raw[code].astype(float) if has_raw else None
-        score = float(s.loc[iso3])
-        value = float(x.loc[iso3]) if has_raw and iso3 in x.index else np.nan
+        has_raw = is_ind and code in raw_codes
+        score = float(own[j])
+        value = float(own_raw.get(code, np.nan)) if has_raw else np.nan
 
         def row(
             ref, n, ref_score, ref_value, *, _c=code, _l=lvl, _s=score, _v=value, _d=d, _u=unit
@@ -160,25 +202,9 @@ def gaps(
                 _u,
             )
 
-        groups = [("peer_median", peers, "median"), ("peer_best", peers, "best")]
-        if region is not None:
-            groups.append(("region_frontier", region, "best"))
-        for ref, members, how in groups:
-            ps = s.loc[members].astype(float).dropna()
-            n = len(ps)
-            if how == "median":
-                ref_score = float(ps.median()) if n else np.nan
-                ref_value = np.nan
-                if has_raw:
-                    xs = x.reindex(members).dropna()
-                    ref_value = float(xs.median()) if len(xs) else np.nan
-            else:
-                ref_score = float(ps.max()) if n else np.nan
-                ref_value = np.nan
-                if has_raw:
-                    xs = x.reindex(members).dropna()
-                    ref_value = float(d * (d * xs).max()) if len(xs) else np.nan
-            rows.append(row(ref, n, ref_score, ref_value))
+        for ref, (n, ref_scores, ref_values) in refs.items():
+            ref_value = float(ref_values[code]) if has_raw else np.nan
+            rows.append(row(ref, int(n[j]), float(ref_scores[j]), ref_value))
         if code in targets:
             t = float(targets[code])
             if is_ind:
@@ -186,7 +212,8 @@ def gaps(
                     raise ParameterError(
                         "targets", f"{code}: an indicator target needs the raw values"
                     )
-                m = IndicatorMap.fit(code, x, s, d, rules.get(code))
+                x = raw[code].astype(float)
+                m = IndicatorMap.fit(code, x, scores[code], d, rules.get(code))
                 rows.append(row("target", 1, m.to_points(t), t))
             else:
                 rows.append(row("target", 1, t, np.nan))
