@@ -102,3 +102,40 @@ def test_gap_is_zero_for_the_frontier_country(data, which):
         assert row["gap_points"] == 0.0
         if code in ("up", "down"):
             assert row["gap_value"] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)), min_size=16, max_size=16
+    ),
+    peer_mask=st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_gaps_agree_with_the_definition_one_node_at_a_time(cells, peer_mask):
+    """Column-wise references equal the textbook definition per node, missing values ignored:
+    median of the present peer values, best = max (score) or direction-aware max (own units)."""
+    vals = np.array([np.nan if c is None else c for c in cells]).reshape(4, 4)
+    units = ["A", "B", "C", "D"]
+    raw = pd.DataFrame(vals[:, :2], index=units, columns=["up", "down"])
+    scores = pd.DataFrame(vals[:, 2:], index=units, columns=["up", "down"])
+    scores = scores.assign(P=scores.mean(axis=1), I=scores.mean(axis=1))
+    peers = [u for u, keep in zip(units, peer_mask, strict=True) if keep] or ["B"]
+    g = gaps("A", scores, raw, FW, peers=peers, region=units).set_index(["code", "reference"])
+    for code in ["up", "down", "P", "I"]:
+        d = {"up": 1.0, "down": -1.0}.get(code, 1.0)
+        for ref, members in (
+            ("peer_median", peers),
+            ("peer_best", peers),
+            ("region_frontier", units),
+        ):
+            s = scores.loc[members, code].dropna()
+            row = g.loc[(code, ref)]
+            assert row["n_reference"] == len(s)
+            want = (s.median() if ref == "peer_median" else s.max()) if len(s) else np.nan
+            assert row["reference_score"] == pytest.approx(want, nan_ok=True, rel=0, abs=0)
+            if code in ("up", "down"):
+                x = raw.loc[members, code].dropna()
+                want_v = np.nan
+                if len(x):
+                    want_v = x.median() if ref == "peer_median" else d * (d * x).max()
+                assert row["reference_value"] == pytest.approx(want_v, nan_ok=True, rel=0, abs=0)
