@@ -572,12 +572,12 @@ def test_cli_score_tidy_with_year(tmp_path, capsys):
     )
     tidy = tidy_rows(
         [
-            ("AAA", "x", 2019, 1.0),
-            ("BBB", "x", 2020, 3.0),
-            ("CCC", "x", 2021, 9.0),
-            ("AAA", "y", 2020, 5.0),
-            ("BBB", "y", 2020, 1.0),
-            ("CCC", "y", 2016, 3.0),
+            ("XAA", "x", 2019, 1.0),
+            ("XAB", "x", 2020, 3.0),
+            ("XAC", "x", 2021, 9.0),
+            ("XAA", "y", 2020, 5.0),
+            ("XAB", "y", 2020, 1.0),
+            ("XAC", "y", 2016, 3.0),
         ]
     )
     data = tmp_path / "tidy.csv"
@@ -602,12 +602,12 @@ def test_cli_score_tidy_with_year(tmp_path, capsys):
     assert got["z"].isna().all()
     # CCC's x is from 2021 (after the reference year): with 1 of 2 indicators it is screened
     # out by the default spec (66%); x: AAA 1 -> 0, BBB 3 -> 100; y (lower is better) likewise
-    assert list(got.index) == ["AAA", "BBB"]
+    assert list(got.index) == ["XAA", "XAB"]
     assert got["x"].tolist() == [0.0, 100.0] and got["y"].tolist() == [0.0, 100.0]
     assert got["I"].tolist() == [0.0, 100.0]
     text = capsys.readouterr().out
     assert "indicators without data: z" in text and "reference year 2020" in text
-    assert "screened out: CCC" in text
+    assert "screened out: XAC" in text
     spec = tmp_path / "noscreen.yaml"
     spec.write_text("normalise: {method: minmax}\naggregate: {}\n")
     assert (
@@ -629,7 +629,7 @@ def test_cli_score_tidy_with_year(tmp_path, capsys):
         == 0
     )
     got = pd.read_csv(out).set_index("iso3")
-    assert got["y"].tolist() == [0.0, 100.0, 50.0] and got.loc["CCC", "I"] == 50.0
+    assert got["y"].tolist() == [0.0, 100.0, 50.0] and got.loc["XAC", "I"] == 50.0
 
 
 def test_cli_list_methods(capsys):

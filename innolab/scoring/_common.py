@@ -18,6 +18,26 @@ except ImportError:  # pragma: no cover
 __all__: list[str] = []
 
 
+#: Columns whose largest absolute value lies in this range are computed on directly; beyond it
+#: squared deviations could overflow (``1e300**2 = inf``) or underflow (``1e-300**2 = 0``).
+SAFE_MAGNITUDE = (1e-100, 1e100)
+
+
+def scale_of(v: np.ndarray) -> float:
+    """The divisor that brings the values ``v`` (no NaN) into :data:`SAFE_MAGNITUDE`.
+
+    ``max|v|`` when it lies outside the safe range, else 1.0 (so that ordinary columns are
+    computed on exactly as given). An empty, all-zero or non-finite column gives 1.0: there is
+    nothing to rescale, or nothing a rescaling could save.
+    """
+    if v.size == 0:
+        return 1.0
+    a = float(max(v.max(), -v.min()))
+    if SAFE_MAGNITUDE[0] <= a <= SAFE_MAGNITUDE[1] or not 0 < a < np.inf:
+        return 1.0
+    return a
+
+
 def check_frame(data: Any, name: str = "data") -> pd.DataFrame:
     """``data`` must be a DataFrame with unique row labels and unique column names."""
     if not isinstance(data, pd.DataFrame):

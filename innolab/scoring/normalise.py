@@ -37,6 +37,15 @@ indicator with ``constant="error"``. ``fraction_of_max`` and ``distance_to_refer
 "lower is better" indicator (and ``fraction_of_max`` with a maximum <= 0) are rejected with a
 ComputationError: COINr silently returns +inf or NaN there (``-x / -0``), or scores in which
 the worst unit comes first.
+
+**Extreme magnitudes.** Results do not depend on the unit of a column, even near the float
+limits: a column whose largest absolute value is beyond ``1e100`` or below ``1e-100`` is
+standardised (zscore) as :math:`x/\\max|x|`, whose squared deviations can neither overflow nor
+underflow (``scale``, ``scaled_mean`` and ``scaled_sd`` are then recorded beside ``mean`` and
+``sd``); a range wider than the float range (``-1e308 .. 1e308``, minmax, distance_to_max,
+distance_to_target, goalposts) is computed on halved values. Ordinary columns take the plain
+formulas, bit for bit. ``fraction_of_max`` and ``distance_to_reference`` are plain ratios: a
+ratio beyond the float range (``-1e300 / 1e-300``) is inf, as it truly is.
 """
 
 from __future__ import annotations
@@ -50,7 +59,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ComputationError, ParameterError
-from ._common import check_frame, check_override_codes, resolve_method, select_numeric, to_matrix
+from ._common import (
+    check_frame,
+    check_override_codes,
+    resolve_method,
+    scale_of,
+    select_numeric,
+    to_matrix,
+)
 from ._common import with_columns as _with_columns
 from .registry import NORMALISERS
 from .result import StageResult, empty_audit
@@ -117,12 +133,30 @@ def _no_range(s: Mapping[str, Any]) -> bool:
     return not (s["max"] > s["min"])
 
 
+def _quotient(a: Any, b: float, c: float, d: float) -> Any:
+    """:math:`(a - b)/(c - d)`, also when a difference exceeds the float range.
+
+    Values near the float limit (``-1e308 .. 1e308``) have a range that overflows to inf,
+    which would give 0 and NaN scores, and a value far beyond a target overflows ``a - b``;
+    every term is then halved first (exact for such values, so the result is the correctly
+    rounded quotient). Ordinary values take the plain formula, bit for bit. Called under
+    ``np.errstate(over="ignore")`` (see :func:`apply_bounds`).
+    """
+    den = c - d
+    if den == np.inf or den == -np.inf:
+        return (a / 2 - b / 2) / (c / 2 - d / 2)
+    q = (a - b) / den
+    if np.isinf(q).any():  # a - b overflowed (or an input value is infinite: same result)
+        return (a / 2 - b / 2) / (c / 2 - d / 2)
+    return q
+
+
 def _apply_minmax(
     x: np.ndarray, s: Mapping[str, Any], *, lower: float = 0.0, upper: float = 100.0
 ) -> np.ndarray:
     if _no_range(s):
         return np.full(x.shape, np.nan)
-    return (x - s["min"]) / (s["max"] - s["min"]) * (upper - lower) + lower
+    return _quotient(x, s["min"], s["max"], s["min"]) * (upper - lower) + lower
 
 
 def _check_minmax(x, *, lower=0.0, upper=100.0, **_):
@@ -138,20 +172,40 @@ def _zscore_fit(x: np.ndarray, *, mean: float = 0.0, sd: float = 1.0) -> dict[st
     if not sd > 0:
         raise ParameterError("sd", f"must be > 0, got {sd}")
     v = _finite(x)
+    scale = scale_of(v)
+    if scale != 1.0:
+        v = v / scale  # z-scores are scale-free: standardise x / max|x|
     m = float(v.mean()) if v.size else np.nan
     s = float(v.std(ddof=1)) if v.size > 1 else np.nan
-    return {"mean": m, "sd": s, "n": int(v.size)}
+    if scale == 1.0:
+        return {"mean": m, "sd": s, "n": int(v.size)}
+    # mean and sd in the data's units for the bounds table (an sd beyond the float range reads
+    # inf); apply uses the scaled ones
+    return {
+        "mean": m * scale,
+        "sd": s * scale,
+        "n": int(v.size),
+        "scale": scale,
+        "scaled_mean": m,
+        "scaled_sd": s,
+    }
+
+
+def _zscore_degenerate(s: Mapping[str, Any]) -> bool:
+    return not (s["scaled_sd"] if "scale" in s else s["sd"]) > 0
 
 
 def _zscore_apply(
     x: np.ndarray, s: Mapping[str, Any], *, mean: float = 0.0, sd: float = 1.0
 ) -> np.ndarray:
-    if not s["sd"] > 0:
+    if _zscore_degenerate(s):
         return np.full(x.shape, np.nan)
+    if "scale" in s:
+        return (x / s["scale"] - s["scaled_mean"]) / s["scaled_sd"] * sd + mean
     return (x - s["mean"]) / s["sd"] * sd + mean
 
 
-zscore = _register(Normaliser("zscore", _zscore_fit, _zscore_apply, lambda s: not s["sd"] > 0))
+zscore = _register(Normaliser("zscore", _zscore_fit, _zscore_apply, _zscore_degenerate))
 
 
 def _ref_fit(x: np.ndarray, **_: Any) -> dict[str, Any]:
@@ -196,7 +250,7 @@ fraction_of_max = _register(Normaliser("fraction_of_max", _fracmax_fit, lambda x
 def _d2max_apply(x: np.ndarray, s: Mapping[str, Any]) -> np.ndarray:
     if _no_range(s):
         return np.full(x.shape, np.nan)
-    return 1 - (s["max"] - x) / (s["max"] - s["min"])
+    return 1 - _quotient(s["max"], x, s["max"], s["min"])
 
 
 distance_to_max = _register(Normaliser("distance_to_max", _minmax_stats, _d2max_apply, _no_range))
@@ -238,7 +292,7 @@ def _d2targ_apply(
 ) -> np.ndarray:
     if _d2targ_degenerate(s):
         return np.full(x.shape, np.nan)
-    y = (x - s["min"]) / (s["target"] - s["min"])
+    y = _quotient(x, s["min"], s["target"], s["min"])
     return np.where(y > 1, 1.0, y) if cap else y
 
 
@@ -264,7 +318,7 @@ def _gp_fit(
 def _gp_apply(
     x: np.ndarray, s: Mapping[str, Any], *, goalposts: Any = None, scale: float = 100.0
 ) -> np.ndarray:
-    y = (x - s["lo"]) / (s["hi"] - s["lo"])
+    y = _quotient(x, s["lo"], s["hi"], s["lo"])
     return np.clip(y, 0.0, 1.0) * scale
 
 
@@ -378,7 +432,7 @@ def apply_bounds(data: pd.DataFrame, bounds: Bounds, *, constant: str = "nan") -
                 f"{code}: {spec['method']} is undefined for this column (constant values or no "
                 f"range: {_short(spec['stats'])})"
             )
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             y[:, j] = norm.apply(spec["direction"] * x[:, j], spec["stats"], **spec["params"])
     return _with_columns(data, cols, y)
 

@@ -61,6 +61,7 @@ from ..errors import (
     near_matches,
 )
 from ..framework import UNIT_ID_COLUMNS, Framework, load_framework
+from ..io import read_document
 from . import registry as _registry
 from ._common import column_dtypes
 from .aggregate import aggregate
@@ -483,26 +484,8 @@ class Spec:
     @classmethod
     def from_file(cls, path: str | Path) -> Spec:
         """Read a spec from a ``.yaml``/``.yml`` or ``.json`` file (``yaml.safe_load``)."""
-        import yaml
-
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise DataFileError(p, "spec file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataFileError(p, f"cannot read spec file: {exc}") from None
-        try:
-            doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-        except json.JSONDecodeError as exc:
-            raise DataFileError(p, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise DataFileError(
-                p,
-                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-                line=mark.line + 1 if mark else None,
-            ) from None
+        doc = read_document(p, what="spec")
         return cls.from_mapping(doc or {}, path=str(p))
 
     def to_mapping(self) -> dict[str, Any]:
@@ -1391,19 +1374,88 @@ class ScoreReport:
 
 
 def read_data_file(path: str | Path) -> pd.DataFrame:
-    """Read a wide or tidy data table (CSV, Parquet or XLSX), keeping codes such as ``NA``."""
+    """Read a wide or tidy data table (CSV, Parquet or XLSX), keeping codes such as ``NA``.
+
+    A canonical tidy table (``iso3, indicator, year, value, source`` in a ``.csv`` or
+    ``.parquet`` file, as ``innolab data import`` writes it) is read with
+    :func:`innolab.sources.read_canonical`, which checks every country code, year and value:
+    a code that is not a known economy or aggregate is an
+    :class:`~innolab.errors.UnknownCountryError` naming the file, line and code (with near
+    matches), never scored. The country codes of any other tidy table (no ``source`` column,
+    or a workbook) are checked in the same way. Wide tables are read as they are (their unit
+    codes, such as COINr's, need not be countries).
+    """
     p = Path(path)
     if not p.exists():
         raise DataFileError(p, "file not found")
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".parquet") and _is_canonical_file(p, suffix):
+        from ..sources import read_canonical
+
+        return read_canonical(p)
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(p)
-        if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(p)
-        return pd.read_csv(p, keep_default_na=False, na_values=[""])
+            table = pd.read_parquet(p)
+        elif suffix in (".xlsx", ".xls"):
+            table = pd.read_excel(p)
+        else:
+            table = pd.read_csv(p, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataFileError(p, f"cannot read the data table: {exc}") from None
+    from .select import is_tidy
+
+    if is_tidy(table):
+        table = _checked_tidy_codes(table, p, lines=suffix != ".parquet")
+    return table
+
+
+def _is_canonical_file(p: Path, suffix: str) -> bool:
+    """Whether the header of ``p`` names every canonical tidy column (read nothing else)."""
+    from ..sources.base import CANONICAL_COLUMNS
+
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(p).names
+        else:
+            names = list(pd.read_csv(p, nrows=0, encoding="utf-8-sig").columns)
+    except Exception:  # an unreadable file: the plain reader below says what is wrong
+        return False
+    return all(c in names for c in CANONICAL_COLUMNS)
+
+
+def _checked_tidy_codes(table: pd.DataFrame, p: Path, *, lines: bool) -> pd.DataFrame:
+    """The tidy ``table`` with its country codes checked as every loader checks them.
+
+    An empty code is a DataFileError, an unknown one an UnknownCountryError (file, column,
+    line of the first occurrence when ``lines``: the header is line 1); a former World Bank
+    code is renamed with a warning.
+    """
+    from ..sources.base import known_codes, warn_all
+
+    raw = table["iso3"]
+    empty = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        i = int(np.argmax(empty))
+        raise DataFileError(
+            p,
+            "empty country code",
+            line=i + 2 if lines else None,
+            column="iso3",
+            expected="an ISO3 code",
+        )
+    codes = raw.astype(str).tolist()
+    known, notes = known_codes(
+        codes,
+        path=p,
+        column="iso3",
+        lines=list(range(2, len(codes) + 2)) if lines else None,
+    )
+    warn_all(notes)
+    if all(known.get(c, c) == c for c in set(codes)):
+        return table
+    return table.assign(iso3=[known[c] for c in codes])
 
 
 def _numeric_columns(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:

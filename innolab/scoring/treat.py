@@ -22,6 +22,7 @@ treated vector and a dict of what it did):
     keeps the Winsorised column); its result is kept even if it still fails.
 ``log_ct``
     :math:`\\ln(x - \\min x + 0.01(\\max x - \\min x))` (COINr ``log_CT``; any sign).
+    A range beyond the float limit (``-1e308 .. 1e308``) is shifted on halved values.
 ``log``, ``log1p``
     Plain :math:`\\ln x` (all values must be > 0) and :math:`\\ln(1+x)` (all values >= 0);
     otherwise a :class:`~innolab.errors.ComputationError` naming the indicator and units.
@@ -51,6 +52,7 @@ import pandas as pd
 from ..errors import ComputationError, ParameterError
 from . import _tree
 from ._common import (
+    SAFE_MAGNITUDE,
     check_frame,
     check_override_codes,
     resolve_method,
@@ -84,21 +86,31 @@ def _moments(x: np.ndarray) -> tuple[int, float, float, float]:
     """``n`` and the central sums S2, S3, S4 of the non-missing values.
 
     The values are summed in sorted order, so that the statistics (and a pass/fail decision
-    at a threshold) do not depend on the order of the units. Values so small or large that
-    S2**2 would under- or overflow are first divided by their largest absolute deviation
-    (skewness and kurtosis are scale-free).
+    at a threshold) do not depend on the order of the units. Skewness and kurtosis are
+    scale-free, so extreme magnitudes are rescaled where the plain sums would fail: values
+    whose largest absolute value exceeds 1e100 (the top of
+    :data:`~innolab.scoring._common.SAFE_MAGNITUDE`) are first divided by it (else their sum
+    and deviations overflow near 1e308), and deviations whose
+    S2 is outside ``1e-100 .. 1e100`` by their largest absolute deviation (else S2**2 and S4
+    over- or underflow, and deviations near 1e-300 square to exactly 0). Ordinary columns are
+    summed as given, bit for bit.
     """
     v = np.sort(x[~np.isnan(x)])
     n = v.size
     if n == 0:
         return 0, np.nan, np.nan, np.nan
+    big = max(-v[0], v[-1])  # max|v| of sorted values
+    if SAFE_MAGNITUDE[1] < big < np.inf:
+        v = v / big
     d = v - v.sum() / n  # == v.mean(), without its dispatch overhead
     d2 = d * d
     s2 = float(d2.sum())
-    if s2 > 0 and not 1e-100 < s2 < 1e100:
-        d = d / np.abs(d).max()
-        d2 = d * d
-        s2 = float(d2.sum())
+    if not 1e-100 < s2 < 1e100:
+        dmax = np.abs(d).max()
+        if 0 < dmax < np.inf:  # not a constant column (nor one with an infinite value)
+            d = d / dmax
+            d2 = d * d
+            s2 = float(d2.sum())
     return n, s2, float((d2 * d).sum()), float((d2 * d2).sum())
 
 
@@ -257,6 +269,11 @@ def log_ct(x: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     lo, hi = np.nanmin(x), np.nanmax(x)
     if hi == lo:
         raise ComputationError("log_ct: the column is constant (no range to shift by)")
+    if float(hi) - float(lo) == np.inf and np.isfinite(lo) and np.isfinite(hi):
+        # a range beyond the float limit (-1e308 .. 1e308): ln(t) = ln(t / 2) + ln 2, with
+        # every term of t halved (exact), so that no shifted value overflows to inf
+        half = x / 2 - lo / 2 + 0.01 * (hi / 2 - lo / 2)
+        return np.log(half) + np.log(2.0), {"treatment": "log_ct"}
     return np.log(x - lo + 0.01 * (hi - lo)), {"treatment": "log_ct"}
 
 

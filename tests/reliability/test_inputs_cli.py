@@ -278,11 +278,6 @@ def test_score_bad_parameters(case, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="innolab.scoring.pipeline.read_data_file reads a canonical tidy CSV with "
-    "pd.read_csv, not innolab.sources.read_canonical, so an unknown ISO3 code is scored",
-)
 def test_score_unknown_iso3_in_tidy_data(tmp_path, capsys):
     argv = _score_argv(
         tmp_path,
@@ -292,8 +287,12 @@ def test_score_unknown_iso3_in_tidy_data(tmp_path, capsys):
         "2020",
         data=TIDY + "XYZ,IT.NET.USER.ZS,2020,50,t\n",
     )
+    before = _digest(tmp_path / "tidy.csv")
     rc, _, err = _run(argv, capsys)
-    _assert_clean_failure(rc, err, ["'XYZ'"])
+    # the file, the line of the bad row (header = line 1), the column and the code
+    _assert_clean_failure(rc, err, ["tidy.csv", "line 4", "'iso3'", "'XYZ'"])
+    assert _digest(tmp_path / "tidy.csv") == before
+    assert not (tmp_path / "out").exists()
 
 
 IMPORT_BAD = [

@@ -8,8 +8,7 @@ left missing because it is degenerate (fewer than two distinct values: the docum
 silently missing cell of a usable column or a silently wrong constant; otherwise it must
 raise a typed innolab error naming the column.
 
-Known failures of stage files this suite does not own are pinned with deterministic examples
-and ``xfail(strict=True)`` (see the reasons).
+Failures once found are kept as deterministic ``@example``s (the ``*_BUGS`` frames).
 """
 
 from __future__ import annotations
@@ -151,23 +150,20 @@ def test_minmax_spans_its_bounds_at_any_magnitude(df):
 
 
 ZSCORE_BUGS = [
-    # sd of 1e-300-scale values underflows to 0: the column is treated as constant (all NaN)
+    # sd of 1e-300-scale values underflowed to 0: the column was treated as constant (all NaN)
     pd.DataFrame({c: [1e-300, 2e-300, 3e-300] for c in CODES}, index=_index(3)),
-    # the variance of 1e300-scale values overflows: every z-score is silently 0.0
+    # the variance of 1e300-scale values overflowed: every z-score was silently 0.0
     pd.DataFrame({c: [1e300, -1e300, 1.7e308] for c in CODES}, index=_index(3)),
+    # values at the float limit of both signs: even x - mean overflows
+    pd.DataFrame({c: [1.7e308, -1.7e308, 0.0, 1e308] for c in CODES}, index=_index(4)),
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="innolab.scoring.normalise zscore computes the sd from squared deviations: at "
-    "magnitudes near 1e-300 it underflows to 0 (column silently all NaN, as if constant) and "
-    "near 1e300 it overflows (every z-score silently 0.0); scaling by max|x| first fixes both",
-)
 @SETTINGS
 @given(extreme_frames(units=(2, 3, 6)))
 @example(ZSCORE_BUGS[0])
 @example(ZSCORE_BUGS[1])
+@example(ZSCORE_BUGS[2])
 def test_zscore_has_mean_zero_and_sd_one_at_any_magnitude(df):
     out = _run(lambda d: normalise(d, "zscore", directions=DIRS).data, df)
     if out is None:
@@ -202,6 +198,10 @@ def test_impute_extremes(df, method):
 
 TREAT_BUGS = [
     pd.DataFrame({c: [1e300, -1e300, 1.7e308, 1.0, 2.0, 3.0] for c in CODES}, index=_index(6)),
+    # deviations near 1e-300 square to exactly 0: skew and kurtosis were silently NaN
+    pd.DataFrame({c: [1e-300, 2e-300, 2e-300, 3e-300, 4e-300, 9e-299] for c in CODES}, _index(6)),
+    # the sum of the values (and x - mean) overflows at the float limit
+    pd.DataFrame({c: [1.7e308, 1.7e308, -1.7e308, 0.0, 1.0, 1.6e308] for c in CODES}, _index(6)),
 ]
 
 
@@ -214,16 +214,11 @@ def test_treat_small_samples_are_left_alone(df):
     _check_cells(df, out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="innolab.scoring.treat computes skewness and kurtosis from d*d and d**3: at 1e300 "
-    "magnitudes they overflow to inf/NaN, the outlier test is silently skipped and nothing "
-    "is treated nor audited (expected: moments of x / max|x|, or a ComputationError naming "
-    "the column)",
-)
 @SETTINGS
 @given(extreme_frames(units=(6,)))
 @example(TREAT_BUGS[0])
+@example(TREAT_BUGS[1])
+@example(TREAT_BUGS[2])
 def test_treat_decides_on_finite_moments(df):
     res = _run(lambda d: treat(d), df)
     if res is None:
