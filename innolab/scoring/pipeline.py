@@ -68,6 +68,7 @@ from .aggregate import aggregate
 from .denominate import denominate
 from .impute import impute
 from .normalise import normalise
+from .plausibility import audit_and_warn
 from .rank import rank
 from .result import concat_audits, empty_audit
 from .screen import screen
@@ -919,15 +920,12 @@ def build(
     den = _meta_frame(frame, fw.denominators, denominators, "denominators", order)
     if years is not None:
         years = years.reindex(index=index, columns=inds)
-    inputs = _Inputs(
-        raw,
-        grp,
-        den,
-        years,
-        rules_applied,
-        missing,
-        sel_audit if sel_audit is not None and len(sel_audit) else None,
-    )
+    audit = sel_audit if sel_audit is not None and len(sel_audit) else None
+    if not rules_applied:  # wide data: the plausibility check select() does for tidy data
+        check = audit_and_warn(raw, fw)
+        if len(check):
+            audit = check if audit is None else concat_audits([audit, check], raw.index)
+    inputs = _Inputs(raw, grp, den, years, rules_applied, missing, audit)
     return _run(inputs, fw, spec)
 
 

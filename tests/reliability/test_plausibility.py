@@ -305,3 +305,24 @@ def test_audit_and_warn_for_wide_builds():
     with warnings.catch_warnings():
         warnings.simplefilter("error", PlausibilityWarning)
         assert audit_and_warn(wide.clip(upper=100), TIDY_FW).empty
+
+
+def test_a_build_from_wide_data_warns_records_and_keeps_values():
+    wide = pd.DataFrame(
+        {"iso3": ["AAA", "BBB", "CCC"], "NET": [140.0, 50.0, 20.0], "MOB": [5.0, -2.0, 9.0]}
+    )
+    with pytest.warns(PlausibilityWarning) as caught:
+        b = build(wide, TIDY_FW)
+    text = " ".join(str(w.message) for w in caught)
+    assert "NET: 1 suspicious value (AAA: 140)" in text and "MOB" in text
+    check = b.audit[b.audit["stage"] == "check"]
+    assert check[["iso3", "code", "action", "before", "after"]].values.tolist() == [
+        ["AAA", "NET", "suspicious", 140.0, 140.0],
+        ["BBB", "MOB", "suspicious", -2.0, -2.0],
+    ]
+    assert b.raw.loc["AAA", "NET"] == 140.0 and b.raw.loc["BBB", "MOB"] == -2.0  # kept
+    assert list(b.audit.columns) == list(AUDIT_COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        clean = build(wide.assign(NET=[90.0, 50.0, 20.0], MOB=[5.0, 2.0, 9.0]), TIDY_FW)
+    assert (clean.audit["stage"] != "check").all()
