@@ -226,7 +226,7 @@ def _add_toc(page: str) -> str:
                 ident += "-x"
             attrs = f' id="{html.escape(ident)}"' + attrs
         used.add(ident)
-        label = html.unescape(_TAG.sub("", inner.replace("¶", ""))).strip()
+        label = html.unescape(_TAG.sub("", inner)).replace("¶", "").strip()
         if label:
             entries.append((level, ident, label))
         return f"<h{level}{attrs}>{inner}</h{level}>"
@@ -269,8 +269,52 @@ def notebook_to_html(nb, context: Mapping[str, Any]) -> str:
         Header and footer fields, usually from :func:`report_context`.
     """
     exporter = _exporter()
-    body, _ = exporter.from_notebook_node(nb, resources={"innolab": dict(context)})
-    return _add_toc(body)
+    with _page_as_rendered():
+        body, _ = exporter.from_notebook_node(nb, resources={"innolab": dict(context)})
+    return _add_toc(_default_alt_text(body))
+
+
+class _AsRendered:
+    """Stands in for BeautifulSoup in ``HTMLExporter.from_notebook_node`` (nbconvert 7), which
+    ends by parsing and re-serialising the whole page only to give images without alt text a
+    default one and input/output cells a ``tabindex``: about 80% of a country report's export
+    (measured: 0.17 s with it, 0.03 s without, base64 figures included). The innolab template has no input
+    cells and its figures carry their own alt text (:func:`innolab.studies.show_figure`), so the
+    page is kept as rendered and :func:`_default_alt_text` covers any other image."""
+
+    def __init__(self, markup: str, *_args: Any, **_kwargs: Any):
+        self._markup = markup
+
+    def select(self, _selector: str) -> list:
+        return []
+
+    def __str__(self) -> str:
+        return self._markup
+
+
+@contextlib.contextmanager
+def _page_as_rendered():
+    """Within the block, nbconvert's HTML exporter keeps its page as rendered (see
+    :class:`_AsRendered`); other users of nbconvert are not affected afterwards."""
+    import nbconvert.exporters.html as nbhtml
+
+    original = getattr(nbhtml, "BeautifulSoup", None)
+    if original is None:  # another nbconvert: leave it alone
+        yield
+        return
+    nbhtml.BeautifulSoup = _AsRendered
+    try:
+        yield
+    finally:
+        nbhtml.BeautifulSoup = original
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)(?=[\s>/])", re.I)
+
+
+def _default_alt_text(page: str) -> str:
+    """Give every ``<img>`` without alt text nbconvert's default one (accessibility)."""
+    return _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
 
 
 def write_report_html(nb, out: str | os.PathLike, context: Mapping[str, Any]) -> Path:

@@ -101,7 +101,7 @@ def test_report_page_has_no_code_and_has_header_toc_footer(tmp_path):
     header = page.split('<main class="report-body">')[0]
     for text in ("Kenya", "2023", "World Bank WDI (demo)", "Digital Innovation Profile"):
         assert text in header
-    assert '<link href="../assets/innolab.css" rel="stylesheet"/>' in page
+    assert re.search(r'<link rel="stylesheet" href="\.\./assets/innolab\.css">', page)
     assert "<style" not in header
     assert re.findall(r'<li><a href="#([^"]+)">', page) == [
         "Kenya-profile",
@@ -112,6 +112,26 @@ def test_report_page_has_no_code_and_has_header_toc_footer(tmp_path):
     footer = page.split('<footer class="report-footer">')[1]
     assert "country_profile.ipynb" in footer and "innolab" in footer
     assert page.count("data:image/png;base64,") == 1
+    assert "¶</a></li>" not in page and "&#182;</a></li>" not in page  # no pilcrow in the TOC
+    assert all("alt=" in tag for tag in re.findall(r"<img[^>]*>", page))
+
+
+def test_images_without_alt_text_get_a_default_and_their_own_is_kept():
+    from innolab.report.publish import _default_alt_text
+
+    page = '<p><img src="a.png"><img alt="Pillar scores" src="b.png"><img/><imgx></p>'
+    assert _default_alt_text(page) == (
+        '<p><img alt="No description has been provided for this image" src="a.png">'
+        '<img alt="Pillar scores" src="b.png">'
+        '<img alt="No description has been provided for this image"/><imgx></p>'
+    )
+
+
+def test_toc_labels_drop_the_anchor_pilcrow_however_it_is_written():
+    page = (
+        '<nav><!--innolab:toc--></nav><h2 id="F">F<a class="anchor-link" href="#F">&#182;</a></h2>'
+    )
+    assert '<a href="#F">F</a>' in _add_toc(page)
 
 
 def test_header_names_the_country_from_the_reference_table():
