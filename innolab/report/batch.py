@@ -992,8 +992,9 @@ def run_batch(
     context : callable, optional
         ``context(params)`` returns keyword arguments for
         :func:`innolab.report.publish.report_context` (title, source, ...).
-    preload : sequence of str
-        Modules each worker's kernel zygote imports once.
+    preload : sequence of str or (str, pairs)
+        Modules each worker's kernel zygote imports once, and warm-up calls it makes before
+        forking any kernel (:func:`innolab.report.kernels.run_preload_entry`).
     fork : bool
         Fork kernels from a zygote (default). False starts a fresh kernel process per
         notebook: slower, useful to compare.
