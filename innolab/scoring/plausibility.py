@@ -201,23 +201,36 @@ def plausibility_audit(wide: pd.DataFrame, framework: Framework | str) -> pd.Dat
     fw = load_framework(framework)
     inds = [c for c in fw.indicators if c in wide.columns]
     builder = AuditBuilder(STAGE, wide.index, inds)
-    for j, code in enumerate(inds):
-        rng = plausible_range(fw.node(code))
-        col = pd.to_numeric(wide[code], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not inds:
+        return builder.build()
+    ranges = [plausible_range(fw.node(code)) for code in inds]
+    sub = wide[inds]
+    if all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
+        values = sub.to_numpy(dtype=float, na_value=np.nan)
+    else:  # one column at a time, text read as missing
+        values = np.column_stack(
+            [
+                pd.to_numeric(sub.iloc[:, j], errors="coerce").to_numpy(
+                    dtype=float, na_value=np.nan
+                )
+                for j in range(len(inds))
+            ]
+        )
+    lo = np.array([-np.inf if r is None else r[0] for r in ranges])
+    hi = np.array([np.inf if r is None else r[1] for r in ranges])
+    with np.errstate(invalid="ignore"):  # every column at once; details only where needed
+        bad = ~np.isnan(values) & ((values < lo) | (values > hi) | np.isinf(values))
+    for j in np.flatnonzero(bad.any(axis=0)):
+        col, flags, rng = values[:, j], bad[:, j], ranges[j]
         if rng is None:
-            bad = np.isinf(col)
-            if bad.any():
-                builder.add(j, bad, col, col, ACTION, "infinite value")
+            builder.add(j, flags, col, col, ACTION, "infinite value")
             continue
-        lo, hi, reason = rng
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isnan(col) & ((col < lo) | (col > hi) | np.isinf(col))
-        if bad.any():
-            detail = np.array(
-                [_describe(x, lo, hi, reason) if b else "" for x, b in zip(col, bad, strict=True)],
-                dtype=object,
-            )
-            builder.add(j, bad, col, col, ACTION, detail)
+        low, high, reason = rng
+        detail = np.array(
+            [_describe(x, low, high, reason) if b else "" for x, b in zip(col, flags, strict=True)],
+            dtype=object,
+        )
+        builder.add(j, flags, col, col, ACTION, detail)
     return builder.build()
 
 
