@@ -1205,11 +1205,28 @@ def run_country_batch(
     ``params`` are extra parameters given as ``NAME=VALUE`` on the command line; their values
     stay strings (never coerced like papermill's ``-p``). Other keyword arguments go to
     :func:`run_batch`.
+
+    Everything is checked before any kernel starts, in this order: ``iso3`` and ``year`` are
+    refused in ``params`` (they have their own options, ``countries`` and ``year``); the
+    parameter names and every ISO3 code (:func:`~innolab.report.run.check_parameters` with
+    the ``validate`` hook); then the shared values, ``year`` against the years of the data
+    and ``framework`` (:func:`innolab.report.parameters.check_study_parameters`).
     """
-    template = resolve_template(notebook)
-    codes = resolve_countries(countries)
+    from .parameters import check_study_parameters
+
     base = dict(params or {})
+    for key, option in (("iso3", "--countries"), ("year", "--year")):
+        if key in base:
+            raise ParameterError(
+                key,
+                f"{base[key]!r} given with -p, but the batch sets {key} for every notebook; "
+                f"use {option} instead",
+            )
+    template = load_template(resolve_template(notebook))
+    codes = resolve_countries(countries)
     if year is not None:
         base["year"] = year
     sets = [{**base, "iso3": code} for code in codes]
+    check_parameters(template, sets, validate=kwargs.get("validate", _default_validate))
+    check_study_parameters(template.parameters, base)
     return run_batch(template, sets, out_dir, name="iso3", **kwargs)

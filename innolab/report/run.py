@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import tempfile
@@ -41,6 +42,7 @@ __all__ = [
     "NotebookError",
     "Template",
     "load_template",
+    "parse_notebook",
     "notebook_parameters",
     "check_parameters",
     "execute",
@@ -102,7 +104,9 @@ class Template:
             self.text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ParameterError("template", f"notebook {str(path)!r} not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, exc) from None
+        except OSError as exc:
             raise ParameterError("template", f"cannot read {str(path)!r}: {exc}") from None
         self.sha256 = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
         self._parameters: dict[str, dict[str, Any]] | None = None
@@ -119,14 +123,7 @@ class Template:
 
     def node(self):
         """A fresh ``NotebookNode`` (papermill mutates what it is given)."""
-        import nbformat
-
-        try:
-            return nbformat.reads(self.text, as_version=4)
-        except Exception as exc:  # nbformat raises several unrelated types
-            raise ParameterError(
-                "template", f"{self.path} is not a valid notebook: {exc}"
-            ) from None
+        return parse_notebook(self.text, self.path)
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -136,15 +133,62 @@ class Template:
         return self._parameters
 
 
+def _not_utf8(path: str | os.PathLike, exc: UnicodeDecodeError) -> ParameterError:
+    # the decoder's own message quotes the bad bytes: only their position is shown
+    return ParameterError(
+        "notebook",
+        f"{str(path)!r} is not a valid Jupyter notebook: not UTF-8 text (byte {exc.start})",
+    )
+
+
+def parse_notebook(text: str, path: str | os.PathLike):
+    """``text`` as a ``NotebookNode`` (nbformat 4), or a :class:`ParameterError` naming ``path``.
+
+    The error says why the file is not a valid Jupyter notebook (not JSON, with the line and
+    column; not a notebook document; an nbformat error, by its type) but never quotes the
+    file's content: a template path may point at any file, and nbformat's and papermill's
+    own messages include its first bytes.
+    """
+    import nbformat
+
+    where = f"{str(path)!r} is not a valid Jupyter notebook"
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", "?"), getattr(exc, "colno", "?")
+        raise ParameterError("notebook", f"{where}: not JSON (line {line}, column {col})") from None
+    if not isinstance(doc, dict) or "cells" not in doc or "nbformat" not in doc:
+        raise ParameterError(
+            "notebook", f"{where}: a JSON document without the 'cells' and 'nbformat' keys"
+        )
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types; messages quote content
+        raise ParameterError(
+            "notebook", f"{where}: nbformat cannot read it ({type(exc).__name__})"
+        ) from None
+
+
 def load_template(template: str | os.PathLike | Template) -> Template:
     """Return ``template`` as a :class:`Template` (reading the file once)."""
     return template if isinstance(template, Template) else Template(template)
 
 
 def notebook_parameters(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """The parameters declared in the ``parameters``-tagged cell, via papermill's inspector."""
+    """The parameters declared in the ``parameters``-tagged cell, via papermill's inspector.
+
+    The file is first parsed with :func:`parse_notebook`, so that a file that is not a
+    notebook is reported as such (papermill's message would quote the file's first bytes).
+    """
     import papermill
 
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
+    except OSError as exc:
+        raise ParameterError("template", f"cannot read {str(path)!r}: {exc}") from None
+    parse_notebook(text, path)
     try:
         found = papermill.inspect_notebook(str(path))
     except Exception as exc:  # papermill raises plain exceptions for unreadable notebooks

@@ -378,35 +378,63 @@ def test_batch_bad_parameters_are_refused_before_any_kernel(case, tmp_path, caps
     assert not out.exists() or not any(out.rglob("*.html"))
 
 
+# the values every notebook shares (year, framework) are checked once against the data the
+# notebooks read: here a small processed panel with values for 2010, 2011 and 2013 only
 BATCH_GAPS = [
-    ("year-without-data", ["--countries", "KEN", "--year", "1799"]),
-    ("year-absurd", ["--countries", "KEN", "--year", "99999"]),
-    ("framework-unknown", ["--countries", "KEN", "-p", "framework=no_such_framework"]),
-    ("framework-traversal", ["--countries", "KEN", "-p", "framework=../../etc/passwd"]),
-    ("iso3-param-overridden-silently", ["--countries", "KEN", "-p", "iso3=XYZ"]),
+    ("year-without-data", ["--countries", "KEN", "--year", "1799"], ["1799", "2010–2011, 2013"]),
+    ("year-absurd", ["--countries", "KEN", "--year", "99999"], ["99999", "2010–2011, 2013"]),
+    (
+        "framework-unknown",
+        ["--countries", "KEN", "-p", "framework=no_such_framework"],
+        ["'no_such_framework'", "digital_innovation"],
+    ),
+    (
+        "framework-traversal",
+        ["--countries", "KEN", "-p", "framework=../../etc/passwd"],
+        ["'../../etc/passwd'", "framework file"],
+    ),
+    (
+        "iso3-param-overridden-silently",
+        ["--countries", "KEN", "-p", "iso3=XYZ"],
+        ["'XYZ'", "--countries"],
+    ),
 ]
 
 
+@pytest.fixture
+def small_panel(tmp_path, monkeypatch):
+    """data/processed replaced by a folder whose panel has values for 2010, 2011 and 2013."""
+    from innolab import config
+
+    folder = tmp_path / "processed"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "iso3": ["KEN", "KEN", "NAM", "NAM"],
+            "indicator": ["IT.NET.USER.ZS"] * 4,
+            "year": [2010, 2011, 2013, 2015],
+            "value": [10.0, 12.5, 30.0, float("nan")],
+            "source": "test",
+        }
+    ).to_parquet(folder / "panel.parquet")
+    monkeypatch.setattr(config, "PROCESSED_DIR", folder)
+    return folder
+
+
 @pytest.mark.parametrize("case", BATCH_GAPS, ids=[c[0] for c in BATCH_GAPS])
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="innolab.report.batch.run_country_batch validates iso3 and parameter names but not "
-    "the values of year and framework (nor an iso3 given with -p, which the per-country iso3 "
-    "overrides silently): kernels start and each notebook fails on its own",
-)
-def test_batch_parameter_values_are_validated_before_kernels(case, tmp_path, capsys, no_kernels):
-    _id, extra = case
+def test_batch_parameter_values_are_validated_before_kernels(
+    case, tmp_path, capsys, no_kernels, small_panel
+):
+    _id, extra, words = case
+    before = _digest(small_panel / "panel.parquet")
     rc, _, err = _run(["batch", *extra, "--out", str(tmp_path / "r"), "--no-progress"], capsys)
     assert rc == 2 and err.startswith("error: "), err
+    _assert_clean_failure(rc, err, words)
+    assert "root:" not in err  # /etc/passwd is never read, let alone shown
+    assert _digest(small_panel / "panel.parquet") == before
+    assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="innolab.report (check_parameters / papermill.inspect_notebook): a --notebook path to "
-    "a file that is not a notebook is echoed with its first bytes (the file's content) in the "
-    "error message",
-)
 def test_batch_template_content_is_not_echoed(tmp_path, capsys, no_kernels):
     secret = tmp_path / "secret.txt"
     secret.write_text("password=hunter2\n")
@@ -416,6 +444,7 @@ def test_batch_template_content_is_not_echoed(tmp_path, capsys, no_kernels):
     )
     assert rc == 2 and "Traceback" not in err
     assert "hunter2" not in err, err
+    _assert_clean_failure(rc, err, ["secret.txt", "not a valid Jupyter notebook"])
 
 
 def test_provenance_of_a_refused_import_is_not_written(tmp_path, capsys):
