@@ -47,6 +47,7 @@ from ._common import (
     check_frame,
     check_override_codes,
     resolve_method,
+    scale_of,
     select_numeric,
     text_array,
     to_matrix,
@@ -243,12 +244,16 @@ def _iterate(x: np.ndarray, kind: str, *, tol: float, max_iter: int, **kw: float
     usable = ~na.all(axis=0)
     if not na[:, usable].any() or x.shape[0] < 3:
         return x.copy(), info
-    # standardise the usable columns for conditioning (observed mean and sd)
+    # standardise the usable columns for conditioning (observed mean and sd); a column of
+    # extreme magnitude (outside 1e-100..1e100) is first divided by its largest |value|, so
+    # that its mean and sd neither overflow nor underflow (z is the same either way)
     xs = x[:, usable]
-    mu = np.nanmean(xs, axis=0)
-    sd = np.nanstd(xs, axis=0)
+    scale = np.array([scale_of(c[~np.isnan(c)]) for c in xs.T])
+    xs_scaled = xs / scale if np.any(scale != 1.0) else xs
+    mu = np.nanmean(xs_scaled, axis=0)
+    sd = np.nanstd(xs_scaled, axis=0)
     sd[~(sd > 0)] = 1.0
-    z = (xs - mu) / sd
+    z = (xs_scaled - mu) / sd
     zna = np.isnan(z)
     zf = np.where(zna, 0.0, z)  # start from the column means
     step = _em_step if kind == "em" else _regression_step
@@ -270,7 +275,7 @@ def _iterate(x: np.ndarray, kind: str, *, tol: float, max_iter: int, **kw: float
             stacklevel=3,
         )
     y = x.copy()
-    y[:, usable] = np.where(zna, zf * sd + mu, xs)
+    y[:, usable] = np.where(zna, (zf * sd + mu) * scale, xs)
     return y, info
 
 

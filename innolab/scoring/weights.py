@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import ComputationError, ParameterError
 from . import _tree
+from ._common import scale_of
 from .registry import WEIGHTINGS
 
 __all__ = [
@@ -137,6 +138,7 @@ def pca_weights(
             continue
         if x.shape[0] < 2:
             raise ComputationError(f"PCA of {p}: fewer than two complete units")
+        x = x / np.array([scale_of(c) for c in x.T])  # extreme magnitudes (z is unchanged)
         sd = x.std(axis=0, ddof=1)
         if np.any(~(sd > 0)):
             const = [k for k, s in zip(kids, sd, strict=True) if not s > 0]

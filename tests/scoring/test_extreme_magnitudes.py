@@ -209,3 +209,48 @@ def test_log_ct_range_wider_than_the_float_range():
     # ordinary ranges: the plain formula, bit for bit
     z = np.array([0.0, 1.0, 100.0])
     assert np.array_equal(log_ct(z)[0], np.log(z - 0.0 + 0.01 * (100.0 - 0.0)))
+
+
+# --- regression/EM imputation and PCA weights standardise too --------------------------------
+IMPUTE_X = np.array([[1, 4, -1], [2, 1, 4], [3, 5, 2], [4, 2, 7], [6, 3, np.nan], [5, np.nan, 4.0]])
+
+
+@pytest.mark.parametrize("kind", ["em", "regression"])
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
+def test_regression_and_em_imputation_are_scale_free(kind, scale):
+    from innolab.scoring.impute import impute_em, impute_regression
+
+    fn = impute_em if kind == "em" else impute_regression
+    base, _ = fn(IMPUTE_X)
+    big = IMPUTE_X.copy()
+    big[:, 1] *= scale  # one column of extreme magnitude among ordinary ones
+    got, info = fn(big)
+    assert info["converged"] and np.isfinite(got).all()
+    expected = base.copy()
+    expected[:, 1] *= scale
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert got[4, 2] == pytest.approx(base[4, 2], rel=1e-9)  # the other column's fill unchanged
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_pca_weights_are_scale_free(scale):
+    from innolab.framework import Framework
+    from innolab.scoring.weights import pca_weights
+
+    fw = Framework.from_mapping(
+        {
+            "code": "t",
+            "nodes": [
+                {"code": "I"},
+                {"code": "P", "parent": "I"},
+                {"code": "a", "parent": "P"},
+                {"code": "b", "parent": "P"},
+                {"code": "c", "parent": "P"},
+            ],
+        }
+    )
+    data = pd.DataFrame({"a": [1.0, 2, 3, 4, 6], "b": [2.0, 1, 4, 3, 5], "c": [5.0, 3, 4, 1, 2]})
+    base = pca_weights(fw, data=data)
+    got = pca_weights(fw, data=data.assign(b=data["b"] * scale))
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got.to_numpy(), base.to_numpy(), rtol=1e-9)
