@@ -60,7 +60,14 @@ import pandas as pd
 from . import __version__, config
 from .ecosystem import ENABLERS, RATING_RANGE, STAKEHOLDERS
 from .errors import DataFileError, ParameterError
-from .io import provenance_path, read_provenance, sha256_file, write_provenance, write_table
+from .io import (
+    provenance_path,
+    read_document,
+    read_provenance,
+    sha256_file,
+    write_provenance,
+    write_table,
+)
 
 __all__ = [
     "OUTPUTS",
@@ -386,15 +393,7 @@ def read_canonical_folder(folder: str | Path) -> _Source:
 
 def _folder_options(path: Path) -> dict:
     """Options for :func:`innolab.sources.load` from a folder's ``source.yaml``."""
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            opts = yaml.safe_load(fh) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise DataFileError(path, "not valid YAML", line=line) from None
+    opts = read_document(path, what="source options") or {}
     if not isinstance(opts, dict):
         raise DataFileError(path, "must be a mapping", expected=", ".join(_OPTION_KEYS))
     unknown = sorted(set(map(str, opts)) - set(_OPTION_KEYS))

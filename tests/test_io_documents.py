@@ -61,3 +61,20 @@ def test_missing_file_and_unsafe_tags_are_errors(tmp_path):
     y.write_text("x: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="invalid YAML"):
         read_document(y)
+
+
+def test_source_options_and_mapping_files_use_the_shared_reader(tmp_path):
+    from innolab.sources.table import resolve_mapping
+    from innolab.store import _folder_options
+
+    bad = tmp_path / "source.yaml"
+    bad.write_text("format: table\nmapping: [a\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        _folder_options(bad)
+    assert "source.yaml" in str(err.value) and "invalid YAML" in str(err.value)
+    assert err.value.line is not None
+    m = tmp_path / "m.json"
+    m.write_text('{"country": "Economy",\n "year": }', encoding="utf-8")
+    with pytest.raises(DataFileError) as err:
+        resolve_mapping(str(m))
+    assert err.value.line == 2 and "invalid JSON" in str(err.value)

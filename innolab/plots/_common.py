@@ -518,9 +518,7 @@ def render_png(fig: Any, *, colors: int | None = 128, tolerance: float = 1.0) ->
         img = PILImage.open(buf)
         img.load()
     else:
-        img = PILImage.frombuffer(
-            "RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
-        )
+        img = PILImage.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     img = img.convert("RGB")
     if colors is not None:
         img = img.quantize(int(colors), method=PILImage.Quantize.FASTOCTREE)

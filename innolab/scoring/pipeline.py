@@ -898,16 +898,7 @@ def build(
         frame = frame.rename(columns=rename)
         present = set(frame.columns)
     inds = [c for c in fw.indicators if c in present]
-    dtypes = dict(zip(frame.columns, column_dtypes(frame), strict=True))
-    bad = [
-        c
-        for c in inds
-        if not pd.api.types.is_numeric_dtype(dtypes[c]) or pd.api.types.is_bool_dtype(dtypes[c])
-    ]
-    if bad:
-        raise DataFileError(
-            None, "indicator columns must be numeric", column=bad[0], found=str(dtypes[bad[0]])
-        )
+    _check_numeric(frame, inds)
     index = frame.index
     order = None if index.is_monotonic_increasing else index.argsort(kind="stable")
     if order is not None:
@@ -927,6 +918,20 @@ def build(
             audit = check if audit is None else concat_audits([audit, check], raw.index)
     inputs = _Inputs(raw, grp, den, years, rules_applied, missing, audit)
     return _run(inputs, fw, spec)
+
+
+def _check_numeric(frame: pd.DataFrame, cols: list[Any]) -> None:
+    """Indicator columns ``cols`` of ``frame`` must be numeric (booleans are not)."""
+    dtypes = dict(zip(frame.columns, column_dtypes(frame), strict=True))
+    bad = [
+        c
+        for c in cols
+        if not pd.api.types.is_numeric_dtype(dtypes[c]) or pd.api.types.is_bool_dtype(dtypes[c])
+    ]
+    if bad:
+        raise DataFileError(
+            None, "indicator columns must be numeric", column=bad[0], found=str(dtypes[bad[0]])
+        )
 
 
 def _numeric_values(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -1201,16 +1206,7 @@ def _replace_cells(raw: pd.DataFrame, data: Any, fw: Framework) -> pd.DataFrame:
             parts.append(f"{u!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         more = f" and {len(labels) - 10} more" if len(labels) > 10 else ""
         raise ParameterError("data", "unknown unit(s): " + "; ".join(parts) + more)
-    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
-    bad = [
-        c
-        for c in cols
-        if not pd.api.types.is_numeric_dtype(dtypes[c]) or pd.api.types.is_bool_dtype(dtypes[c])
-    ]
-    if bad:
-        raise DataFileError(
-            None, "indicator columns must be numeric", column=bad[0], found=str(dtypes[bad[0]])
-        )
+    _check_numeric(frame, cols)
     values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
     if cols and len(frame):
         rows = raw.index.get_indexer(frame.index)

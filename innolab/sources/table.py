@@ -25,7 +25,6 @@ A mapping is a dict, a YAML/JSON file, or the name of a shipped mapping (:data:`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -33,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from ..errors import DataFileError, ParameterError
+from ..io import read_document
 from .base import (
     LoadResult,
     canonical_frame,
@@ -200,11 +199,7 @@ def resolve_mapping(
                 "mapping",
                 f"{mapping!r} is neither a file nor a shipped mapping ({', '.join(sorted(MAPPINGS))})",
             )
-        try:
-            text = p.read_text(encoding="utf-8")
-            spec = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (yaml.YAMLError, json.JSONDecodeError) as exc:
-            raise DataFileError(p, f"invalid mapping file ({exc})") from None
+        spec = read_document(p, what="mapping")
         origin = str(p)
     spec.update({k: v for k, v in overrides.items() if v is not None})
     return TableMapping.from_dict(spec, origin=origin)

@@ -192,7 +192,7 @@ def test_framework_values_refused(value, words):
 # --- what a template declares --------------------------------------------------------------
 
 
-def test_study_parameters_follow_the_template_declarations(tmp_path):
+def test_study_parameters_follow_the_template_declarations(tmp_path, monkeypatch):
     folder = _panel(tmp_path / "p", [2015, 2016], [1.0, 1.0])
     study = Template(PROFILE).parameters
     assert {"year", "framework", "data"} <= set(study)
@@ -203,7 +203,9 @@ def test_study_parameters_follow_the_template_declarations(tmp_path):
         check_study_parameters(study, {"year": 2017, "data": str(folder)})
     with pytest.raises(ParameterError, match="NUL byte"):
         check_study_parameters(study, {"year": 2016, "data": "p\x00"})
-    # the template's own default data folder ("" = config.PROCESSED_DIR) when none is given
+    # the template's own default data folder ("" = config.PROCESSED_DIR) when none is given;
+    # pointed at an empty place so the test does not depend on whether `make reports` ran here
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "never-built")
     with pytest.raises(DataFileError, match="the processed panel does not exist"):
         check_study_parameters(study, {"year": 2016})
     # undeclared parameters are not this module's business; a year without data: its type only
