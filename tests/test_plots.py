@@ -863,3 +863,42 @@ def test_long_titles_are_wrapped_to_fit_beside_long_tick_labels():
     ax = plot_pillar_bars(table, country="X", title="Short title")
     assert ax.get_title(loc="left") == "Short title" == fit_title(ax, "Short title")
     plt.close(ax.figure)
+
+
+# ----------------------------------------------------------------------------- point labels
+def test_label_point_leader_runs_from_near_the_point_to_the_text_corner():
+    """Hand-computed geometry at 72 dpi (1 point = 1 pixel): point at display (x, y), text
+    anchored 30 pt right and 40 pt up (its bottom-left corner there), leader from 2 pt along
+    the 3-4-5 direction to that corner."""
+    from matplotlib.text import Text
+
+    from innolab.plots._common import label_point
+
+    fig = plt.figure(figsize=(4, 3), dpi=72)
+    ax = fig.add_subplot()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ann = label_point(
+        ax, "label", (5.0, 5.0), (30, 40), ha="left", va="bottom", line_color="k", line_width=1
+    )
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    px, py = ax.transData.transform((5.0, 5.0))
+    text_box = Text.get_window_extent(ann, renderer)  # the text alone, not its leader
+    np.testing.assert_allclose((text_box.x0, text_box.y0), (px + 30, py + 40), atol=1e-6)
+    path = ann.arrow_patch.get_path()  # display coordinates once drawn
+    start, end = path.vertices[0], path.vertices[-1]
+    np.testing.assert_allclose(start, (px + 30, py + 40), atol=1e-6)  # the text's corner
+    np.testing.assert_allclose(end, (px + 2 * 0.6, py + 2 * 0.8), atol=1e-6)  # 2 pt off
+    # ha/va right/top put the corner (and the leader's end) at the text's top-right
+    ann2 = label_point(
+        ax, "other", (2.0, 8.0), (-12, -5), ha="right", va="top", line_color="k", line_width=1
+    )
+    fig.canvas.draw()
+    qx, qy = ax.transData.transform((2.0, 8.0))
+    box2 = Text.get_window_extent(ann2, renderer)
+    np.testing.assert_allclose((box2.x1, box2.y1), (qx - 12, qy - 5), atol=1e-6)
+    np.testing.assert_allclose(
+        ann2.arrow_patch.get_path().vertices[0], (qx - 12, qy - 5), atol=1e-6
+    )
+    plt.close(fig)

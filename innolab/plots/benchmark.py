@@ -24,6 +24,7 @@ from ._common import (
     display_labels,
     finish,
     fmt_num,
+    label_point,
     new_axes,
     styled,
     values,
@@ -202,18 +203,19 @@ def plot_rank_intervals(
         right = x[i] <= 0.7 * n
         ymax_i = max(float(np.nanmax(ynom)), 1.0)
         dy = 14 + 12 * (k % 3) if ynom[i] > 0.12 * ymax_i else 4
-        ax.annotate(
+        label_point(
+            ax,
             txt,
-            xy=(x[i], ynom[i]),
-            xytext=(12, dy) if right else (-12, -dy),
-            textcoords="offset points",
+            (x[i], ynom[i]),
+            (12, dy) if right else (-12, -dy),
             ha="left" if right else "right",
             va="bottom" if right else "top",
+            line_color=colour,
+            line_width=0.8,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             fontsize=9,
             fontweight="bold" if code == country else "normal",
             color=colour,
-            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.8},
             zorder=6,
             gid="unit-label",
         )
@@ -423,18 +425,19 @@ def plot_index_vs_gdp(
         near_top = s[i] > limits[1] - 0.12 * (limits[1] - limits[0])
         dy = 12 if (resid[i] >= 0 or near_bottom) and not near_top else -12
         dx = 8 if k % 2 == 0 else -8
-        ax.annotate(
+        label_point(
+            ax,
             _unit_name(codes[i], t, labels),
-            xy=(g[i], s[i]),
-            xytext=(dx, dy),
-            textcoords="offset points",
+            (g[i], s[i]),
+            (dx, dy),
             ha="left" if dx > 0 else "right",
             va="bottom" if dy > 0 else "top",
+            line_color=colour,
+            line_width=0.6,
             fontsize=9 if is_c else 8,
             fontweight="bold" if is_c else "normal",
             color=colour,
             zorder=6,
-            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6},
             gid="unit-label",
         )
     ax.set_xscale("log")
@@ -629,18 +632,19 @@ def plot_group_distributions(
                 zorder=5,
                 gid=f"highlight-{country}",
             )
-            ax.annotate(
+            label_point(
+                ax,
                 f"{_unit_name(country, t, labels)}: {fmt_num(cv)}",
-                xy=(cx, cv),
-                xytext=(14, 0),
-                textcoords="offset points",
+                (cx, cv),
+                (14, 0),
                 ha="left",
                 va="center",
+                line_color=PALETTE["highlight"],
+                line_width=0.8,
                 fontsize=9,
                 fontweight="bold",
                 color=PALETTE["highlight"],
                 zorder=6,
-                arrowprops={"arrowstyle": "-", "color": PALETTE["highlight"], "lw": 0.8},
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
                 gid="unit-label",
             )
