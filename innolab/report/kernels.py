@@ -736,6 +736,16 @@ def ipc_kernel_manager_class(
             super().__init__(**kwargs)
             self.kernel_id = kid
 
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            """Wait for a killed kernel to exit, looking every 5 ms instead of every 0.1 s.
+
+            jupyter_client waits for the process after every kill (``shutdown_kernel(now=
+            True)``); a killed kernel is gone within milliseconds, so the default interval
+            left each batch worker idle for 0.1 s per country (measured: ``stop_kernel``
+            0.115 s, now about 0.01 s).
+            """
+            await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
         async def _async_pre_start_kernel(self, **kw: Any):
             if self.provisioner is None:
                 self.provisioner = ForkProvisioner(
