@@ -43,6 +43,7 @@ Details that keep the clone equivalent to a fresh kernel, and fast:
   (another language or virtual environment) falls back to jupyter_client's normal launch.
 * jupyter_client's ``wait_for_ready`` ends by waiting for IOPub to stay quiet for 0.2 s; the
   client here waits 0.02 s (nbclient matches IOPub messages to cells, so nothing is lost).
+  Likewise, after killing a kernel it looks for the process's exit every 5 ms, not 0.1 s.
 
 Kernels always use the IPC transport with an absolute socket path in a private folder, so
 there are no TCP ports to race for (pitfall P1) and no "running over TCP without encryption"
