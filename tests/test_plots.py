@@ -127,6 +127,32 @@ def test_radar_draws_country_peer_and_frontier_closed_outlines():
     _close(ax)
 
 
+def test_radar_long_names_wrap_in_the_legend_and_stay_inside_the_figure():
+    """A fixed-aspect polar Axes cannot be narrowed to make room for its legend, so long
+    names are wrapped: the chart is drawn once at figure size (no tight-box fallback)."""
+    import innolab.plots._common as common
+    from innolab.plots import render_png
+
+    t = pillar_table()
+    ax = plot_pillar_radar(
+        t,
+        country="United Republic of Esquarra",
+        peer_label="Median, Lower middle income peers",
+        title="United Republic of Esquarra: pillar scores, 2023",
+    )
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == [
+        "United Republic of\nEsquarra",
+        "Median, Lower middle\nincome peers",
+        "Frontier",
+    ]
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert not common._reaches_outside(fig, renderer, np.asarray(fig.canvas.buffer_rgba()), 1.0)
+    assert _png_header(render_png(fig))[:2] == (800, 450)
+    _close(ax)
+
+
 def test_radar_missing_pillar_breaks_the_outline_not_zero():
     t = pillar_table({("finance", "score"): NAN})
     ax = plot_pillar_radar(t.drop(columns="frontier"), country="Kenya")

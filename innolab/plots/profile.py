@@ -6,6 +6,7 @@ pillar or indicator codes) and returns the Axes it drew on.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import matplotlib.transforms as mtransforms
@@ -28,9 +29,13 @@ from ._common import (
     new_axes,
     styled,
     values,
+    wrap_label,
 )
 
 __all__ = ["plot_pillar_radar", "plot_pillar_bars", "plot_strengths_weaknesses", "plot_gaps"]
+
+#: characters per line of the radar's legend entries (longer names wrap, at most 3 lines)
+LEGEND_WIDTH = 24
 
 #: gap reference columns, in drawing order, with their legend labels and hatch patterns
 GAP_REFERENCES: dict[str, tuple[str, str]] = {
@@ -116,10 +121,14 @@ def plot_pillar_radar(
     if len(t) < 3:
         raise ParameterError("scores", f"a radar needs at least 3 pillars, got {len(t)}")
     codes = list(t.index)
-    series = [("score", country, PALETTE["country"], "-", "o", 0.22)]
-    series.append(("peer_median", peer_label, PALETTE["peer"], "--", "s", 0.0))
+    # the legend sits right of the circle and its right-hand spoke labels; a fixed-aspect polar
+    # Axes cannot be narrowed to make room, so long names are wrapped instead of pushing the
+    # legend past the figure edge ("Median, Lower middle income peers" did, by 8 px)
+    key = functools.partial(wrap_label, width=LEGEND_WIDTH, max_lines=3)
+    series = [("score", key(country), PALETTE["country"], "-", "o", 0.22)]
+    series.append(("peer_median", key(peer_label), PALETTE["peer"], "--", "s", 0.0))
     if "frontier" in t.columns:
-        series.append(("frontier", frontier_label, PALETTE["frontier"], ":", "^", 0.0))
+        series.append(("frontier", key(frontier_label), PALETTE["frontier"], ":", "^", 0.0))
     data = {}
     for col, *_ in series:
         data[col] = values(t, col)
