@@ -678,7 +678,9 @@ class Build:
         build's units (index or ``iso3``/``uCode`` column; ``(iso3, year)`` for a panel) and
         some or all of its indicator columns. Every cell it holds replaces the recorded raw
         value (NaN included); the other cells, the groups, denominators and data years stay as
-        recorded. A unit or column the build does not have is an error that names it.
+        recorded. A unit or column the build does not have is an error that names it. Audit
+        rows about the old value of a changed cell go; a build from wide data checks the new
+        values for plausibility as a build of them would (:func:`_audit_after_replacing`).
 
         Steps are not recomputed when they need not be: when the new recipe starts with the
         same ``k`` steps as this build's (same stage options, same framework, same raw data),
@@ -709,7 +711,8 @@ class Build:
                 )
         if data is not None:
             new_raw = _replace_cells(inputs.raw, data, fw)
-            return _run(dataclasses.replace(inputs, raw=new_raw), fw, base)
+            audit = _audit_after_replacing(inputs, new_raw, fw)
+            return _run(dataclasses.replace(inputs, raw=new_raw, audit=audit), fw, base)
         return _run(inputs, fw, base, self._reusable_states(base, fw), self)
 
     def _reusable_states(self, spec: Spec, fw: Framework) -> tuple[Any, ...] | None:
@@ -1213,6 +1216,45 @@ def _replace_cells(raw: pd.DataFrame, data: Any, fw: Framework) -> pd.DataFrame:
         pos = raw.columns.get_indexer(cols)
         values[np.ix_(rows, pos)] = frame[cols].to_numpy(dtype=float, na_value=np.nan)
     return pd.DataFrame(values, index=raw.index, columns=raw.columns)
+
+
+def _audit_after_replacing(
+    inputs: _Inputs, new_raw: pd.DataFrame, fw: Framework
+) -> pd.DataFrame | None:
+    """The recorded input audit once some raw cells have new values (``rebuild(data=...)``).
+
+    Rows about a cell whose value changed describe the old value (a cap, a suspicious value)
+    and are dropped; otherwise what-if analysis would, for example, put a capped old value
+    back. Builds from wide data then check the new values as a build of them would (same
+    rows, same :class:`~innolab.scoring.plausibility.PlausibilityWarning`). A tidy selection
+    records raw values already capped and transformed, not in the units the check knows, so
+    new values there are taken as given.
+    """
+    old = inputs.raw.to_numpy(dtype=float, na_value=np.nan)
+    new = new_raw.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        changed = ~((old == new) | (np.isnan(old) & np.isnan(new)))
+    if not changed.any():
+        return inputs.audit
+    audit = inputs.audit
+    if audit is not None and len(audit):
+        rows, cols = np.nonzero(changed)
+        units = new_raw.index[rows]
+        codes = new_raw.columns[cols]
+        if isinstance(new_raw.index, pd.MultiIndex):
+            gone = {(*u, c) for u, c in zip(units, codes, strict=True)}
+            keys = zip(audit["iso3"], audit["year"], audit["code"], strict=True)
+        else:
+            gone = set(zip(units, codes, strict=True))
+            keys = zip(audit["iso3"], audit["code"], strict=True)
+        keep = np.fromiter((k not in gone for k in keys), dtype=bool, count=len(audit))
+        audit = audit[keep].reset_index(drop=True)
+    if not inputs.rules_applied:
+        # NaN cells are never flagged; the warning points at the caller of rebuild()
+        check = audit_and_warn(new_raw.where(changed), fw, stacklevel=5)
+        if len(check):
+            audit = check if audit is None else concat_audits([audit, check], new_raw.index)
+    return audit
 
 
 # Framework-derived lookups (weights, directions, targets, goalposts) are read by every build

@@ -304,8 +304,11 @@ def warn_suspicious(audit: pd.DataFrame, *, stacklevel: int = 3) -> list[str]:
     return lines
 
 
-def audit_and_warn(wide: pd.DataFrame, framework: Framework | str) -> pd.DataFrame:
-    """:func:`plausibility_audit` plus one :class:`PlausibilityWarning` per indicator and problem.
+def audit_and_warn(
+    wide: pd.DataFrame, framework: Framework | str, *, stacklevel: int = 4
+) -> pd.DataFrame:
+    """:func:`plausibility_audit` plus one :class:`PlausibilityWarning` per indicator and problem
+    (``stacklevel`` as for :func:`warnings.warn`, counted from :func:`warn_suspicious`).
 
     The one call a build from wide data needs (``innolab.scoring.pipeline``)::
 
@@ -314,5 +317,5 @@ def audit_and_warn(wide: pd.DataFrame, framework: Framework | str) -> pd.DataFra
     """
     audit = plausibility_audit(wide, framework)
     if len(audit):
-        warn_suspicious(audit, stacklevel=4)
+        warn_suspicious(audit, stacklevel=stacklevel)
     return audit

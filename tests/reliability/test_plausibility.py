@@ -326,3 +326,81 @@ def test_a_build_from_wide_data_warns_records_and_keeps_values():
         warnings.simplefilter("error", PlausibilityWarning)
         clean = build(wide.assign(NET=[90.0, 50.0, 20.0], MOB=[5.0, 2.0, 9.0]), TIDY_FW)
     assert (clean.audit["stage"] != "check").all()
+
+
+# --- what-if rebuilds with replaced values (Build.rebuild(data=...)) ----------------------------
+
+
+def _sorted_checks(b) -> list[list]:
+    check = b.audit[b.audit["stage"] == "check"]
+    return sorted(check[["iso3", "code", "action", "before", "after"]].values.tolist())
+
+
+def test_a_wide_rebuild_with_new_values_is_checked_as_a_build_of_them():
+    """Fixing a suspicious value drops its row; making one suspicious adds a row and warns;
+    the audit is that of a build from the changed data, cell for cell."""
+    wide = pd.DataFrame(
+        {"iso3": ["AAA", "BBB", "CCC"], "NET": [140.0, 50.0, 20.0], "MOB": [5.0, -2.0, 9.0]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        b = build(wide, TIDY_FW)
+    change = pd.DataFrame(
+        {"NET": [90.0, 150.0], "MOB": [5.0, -2.0]}, index=pd.Index(["AAA", "CCC"], name="iso3")
+    )
+    with pytest.warns(PlausibilityWarning, match=r"NET: 1 suspicious value \(CCC: 150\)") as rec:
+        r = b.rebuild(data=change)
+    assert len(rec) == 2  # NET for CCC, MOB for CCC's new -2; BBB's -2 was there already
+    assert _sorted_checks(r) == [
+        ["BBB", "MOB", "suspicious", -2.0, -2.0],  # untouched: kept
+        ["CCC", "MOB", "suspicious", -2.0, -2.0],
+        ["CCC", "NET", "suspicious", 150.0, 150.0],
+    ]  # AAA's 140 became 90: its row is gone
+    fresh = wide.assign(NET=[90.0, 50.0, 150.0], MOB=[5.0, -2.0, -2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        assert _sorted_checks(r) == _sorted_checks(build(fresh, TIDY_FW))
+    with warnings.catch_warnings():  # a replacement that changes nothing: no new warning
+        warnings.simplefilter("error", PlausibilityWarning)
+        same = b.rebuild(data=pd.DataFrame({"NET": [140.0]}, index=pd.Index(["AAA"], name="iso3")))
+    assert _sorted_checks(same) == _sorted_checks(b)
+
+
+def test_a_selection_rebuild_drops_rows_about_the_old_value_of_a_replaced_cell():
+    """AAA's MOB of 130 was capped at 120 by select; a what-if value for that cell makes the
+    cap row (which what-if gap analysis reads to put capped values back) and, for NET, the
+    check row describe nothing any more: both go, the other cells' rows stay."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        sel = select(_tidy(), TIDY_FW, 2020)
+    b = build(sel, TIDY_FW)
+    rows = b.audit[b.audit["stage"].isin(["select", "check"])]
+    before = rows[["stage", "iso3", "code", "action"]].values.tolist()
+    assert ["select", "AAA", "MOB", "capped"] in before
+    assert ["check", "AAA", "NET", "suspicious"] in before
+    r = b.rebuild(
+        data=pd.DataFrame({"MOB": [80.0], "NET": [70.0]}, index=pd.Index(["AAA"], name="iso3"))
+    )
+    rows = r.audit[r.audit["stage"].isin(["select", "check"])]
+    after = rows[["stage", "iso3", "code", "action"]].values.tolist()
+    assert after == [x for x in before if x[1:3] not in (["AAA", "MOB"], ["AAA", "NET"])]
+    assert r.raw.loc["AAA", "MOB"] == 80.0
+
+
+def test_a_panel_rebuild_matches_audit_rows_by_unit_and_year():
+    idx = pd.MultiIndex.from_product([["AAA", "BBB"], [2020, 2021]], names=["iso3", "year"])
+    wide = pd.DataFrame({"NET": [140.0, 140.0, 50.0, 60.0], "MOB": [1.0, 2.0, 3.0, 4.0]}, index=idx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        b = build(wide, TIDY_FW)
+    check = b.audit[b.audit["stage"] == "check"]
+    assert check[["iso3", "year", "code"]].values.tolist() == [
+        ["AAA", 2020, "NET"],
+        ["AAA", 2021, "NET"],
+    ]
+    one = pd.DataFrame(
+        {"NET": [95.0]}, index=pd.MultiIndex.from_tuples([("AAA", 2021)], names=["iso3", "year"])
+    )
+    r = b.rebuild(data=one)
+    check = r.audit[r.audit["stage"] == "check"]
+    assert check[["iso3", "year", "code"]].values.tolist() == [["AAA", 2020, "NET"]]
