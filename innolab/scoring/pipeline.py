@@ -1535,57 +1535,12 @@ def score_files(
     code, then one column per framework node (normalised value for indicators, score for
     aggregates); ``ranks`` the same shape with ranks; ``stages`` one CSV per stage table.
     """
-    from ..io import source_record, write_provenance, write_table
-    from .select import is_tidy, select
+    from ..io import write_provenance, write_table
+    from .files import build_from_files
 
-    data_path = Path(data)
-    table = read_data_file(data_path)
-    fw = load_framework(framework)
-    spec_obj = (
-        Spec.from_mapping(DEFAULT_SPEC)
-        if spec is None
-        else Spec.from_file(spec)
-        if isinstance(spec, str | Path)
-        else Spec.from_mapping(spec)
-    )
-    ref_year = None
-    if is_tidy(table):
-        unit_col = "iso3"
-        if year is None:
-            years = pd.to_numeric(table["year"], errors="coerce")
-            if years.isna().all():
-                raise DataFileError(data_path, "the tidy table has no valid year")
-            year = int(years.max())
-        ref_year = int(year)
-        sel = select(table, fw, ref_year)
-        b = build(sel, fw, spec_obj)
-    else:
-        unit_col = next((c for c in ("uCode", "iso3") if c in table.columns), None)
-        if unit_col is None:
-            raise DataFileError(
-                data_path,
-                "no unit column",
-                expected="a column uCode or iso3 "
-                "(wide data) or iso3, indicator, year, value (tidy data)",
-                found=list(map(str, table.columns[:6])),
-            )
-        ycol = next((c for c in ("year", "Time") if c in table.columns), None)
-        if year is not None:
-            if ycol is None:
-                raise ParameterError("year", "the wide data have no year/Time column")
-            table = table[pd.to_numeric(table[ycol], errors="coerce") == year]
-            if table.empty:
-                raise DataFileError(data_path, f"no rows for year {year}", column=ycol)
-            table = table.drop(columns=[ycol])
-            ref_year = int(year)
-        elif ycol is not None and not table[unit_col].duplicated().any():
-            table = table.drop(columns=[ycol])
-        table = _numeric_columns(
-            table, [c for c in fw.indicators] + list(fw.denominators), data_path
-        )
-        if ycol is not None and ycol in table.columns:
-            table = table.set_index([unit_col, ycol]).rename_axis(["iso3", "year"])
-        b = build(table, fw, spec_obj)
+    fb = build_from_files(data, framework, spec=spec, year=year)
+    b, fw, spec_obj, unit_col = fb.build, fb.framework, fb.spec, fb.unit_column
+    ref_year, sources = fb.reference_year, list(fb.sources)
     full = fw  # every node of the framework as given, missing indicators included
     cols = [c for c in full.indicators] + [c for c in b.scores.columns if c not in full.indicators]
     panel = isinstance(b.scores.index, pd.MultiIndex)
@@ -1596,12 +1551,6 @@ def score_files(
         first = o.columns[0]
         return o.rename(columns={first: unit_col}) if not panel else o
 
-    sources = [source_record(data_path)]
-    fw_src = framework if isinstance(framework, str | Path) and Path(framework).exists() else None
-    if fw_src is not None:
-        sources.append(source_record(fw_src))
-    if isinstance(spec, str | Path):
-        sources.append(source_record(spec))
     extra = {
         "framework": fw.code,
         "spec": spec_obj.to_mapping(),
