@@ -455,6 +455,11 @@ def test_index_vs_gdp_fit_labels_and_country():
     hl = [c for c in ax.collections if c.get_gid() == "highlight-BBB"][0]
     assert hl.get_offsets().tolist() == [[1e4, 40.0]]
     assert any("1 unit without score or GDP" in s for s in _texts(ax))
+    assert ax.get_ylabel() == "Index score (0\u2013100)"
+    _close(ax)
+    ax = plot_index_vs_gdp(gdp_table(), index_name="DII")  # an acronym keeps its capitals
+    assert ax.get_ylabel() == "DII score (0\u2013100)"
+    assert ax.get_title(loc="left") == "DII vs GDP per capita"
     _close(ax)
 
 

@@ -37,6 +37,12 @@ __all__ = ["plot_rank_intervals", "plot_index_vs_gdp", "plot_group_distributions
 MAX_TICK_LABELS = 40
 
 
+def _first_upper(text: str) -> str:
+    """``text`` with its first letter in upper case and the rest as written ("DII" stays
+    "DII", where ``str.capitalize`` would give "Dii")."""
+    return text[:1].upper() + text[1:]
+
+
 def _isna(x: object) -> bool:
     return x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x))
 
@@ -448,7 +454,7 @@ def plot_index_vs_gdp(
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.set_ylim(*_zoom(s, limits))
     ax.set_xlabel(f"{gdp_label}, log scale")
-    ax.set_ylabel(f"{index_name.capitalize()} score ({limits[0]:g}\u2013{limits[1]:g})")
+    ax.set_ylabel(f"{_first_upper(index_name)} score ({limits[0]:g}\u2013{limits[1]:g})")
     ax.grid(True, which="major", zorder=0)
     handles = [
         Line2D([], [], marker="o", linestyle="", color=PALETTE["frontier"], label="Over-performer"),
@@ -467,7 +473,7 @@ def plot_index_vs_gdp(
         notes.append(f"{country} has no complete data")
     if notes:
         add_note(ax, "; ".join(notes) + ".")
-    finish(ax, title if title is not None else f"{index_name.capitalize()} vs GDP per capita")
+    finish(ax, title if title is not None else f"{_first_upper(index_name)} vs GDP per capita")
     return ax
 
 
