@@ -208,6 +208,27 @@ def test_bars_widths_intervals_bands_and_peer_markers():
     _close(ax)
 
 
+def test_bars_band_labels_never_overlap_on_a_narrow_chart():
+    """Long pillar names and a long country name leave a narrow plot area; the maturity-band
+    labels alternate between two rows so that neighbours cannot run into each other, and the
+    country's legend entry wraps."""
+    long_names = {c: f"A rather long pillar name for {c} here" for c in PILLARS}
+    ax = plot_pillar_bars(
+        pillar_table(), country="United Republic of Somewhere Else", labels=long_names
+    )
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "band-label"]
+    assert len(boxes) == len(MATURITY_BANDS)
+    for a, b in zip(boxes, boxes[1:], strict=False):
+        assert not a.overlaps(b), (a, b)
+    assert boxes[1].y0 > boxes[0].y1 - 1  # the second label sits a row higher
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "United Republic of\nSomewhere Else score"
+    _close(ax)
+
+
 def test_bars_missing_score_is_labelled_not_zero_and_gets_no_interval():
     t = pillar_table(
         {

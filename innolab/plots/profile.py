@@ -34,7 +34,8 @@ from ._common import (
 
 __all__ = ["plot_pillar_radar", "plot_pillar_bars", "plot_strengths_weaknesses", "plot_gaps"]
 
-#: characters per line of the radar's legend entries (longer names wrap, at most 3 lines)
+#: characters per line of a country's legend entry (radar, bars): longer names wrap, at most
+#: 3 lines, so the legend beside the Axes does not squeeze the chart or leave the figure
 LEGEND_WIDTH = 24
 
 #: gap reference columns, in drawing order, with their legend labels and hatch patterns
@@ -184,8 +185,15 @@ def plot_pillar_radar(
 
 
 # ----------------------------------------------------------------------------- maturity bands
+#: points by which every other maturity-band label is raised above the Axes (two rows)
+BAND_LABEL_STEP = 9.0
+
+
 def _shade_bands(ax: Axes, limits: tuple[float, float], *, axis: str = "x") -> None:
-    """Alternating grey spans for the maturity bands, each labelled at the top of the axes."""
+    """Alternating grey spans for the maturity bands, each labelled at the top of the axes.
+
+    The labels alternate between two rows: a band is a fifth of the Axes, and on a chart
+    narrowed by long pillar names "developing" and "established" ran into each other."""
     lo, hi = limits
     span = hi - lo
     for i, (label, a, b) in enumerate(MATURITY_BANDS):
@@ -194,6 +202,8 @@ def _shade_bands(ax: Axes, limits: tuple[float, float], *, axis: str = "x") -> N
         if axis == "x":
             ax.axvspan(x0, x1, color=colour, zorder=0, linewidth=0, gid=f"band-{label}")
             tr = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+            if i % 2:
+                tr = mtransforms.offset_copy(tr, fig=ax.figure, y=BAND_LABEL_STEP, units="points")
             ax.text(
                 (x0 + x1) / 2,
                 1.0,
@@ -320,7 +330,7 @@ def plot_pillar_bars(
         height=0.6,
         color=PALETTE["country"],
         edgecolor="white",
-        label=f"{country} score",
+        label=wrap_label(f"{country} score", width=LEGEND_WIDTH, max_lines=3),
         zorder=2,
     )
     if q05 is not None:
@@ -403,7 +413,7 @@ def plot_pillar_bars(
     finish(
         ax,
         title if title is not None else f"{country}: pillar scores with 5\u201395% intervals",
-        pad=22 if bands else None,
+        pad=22 + BAND_LABEL_STEP if bands else None,
     )
     return ax
 
