@@ -65,6 +65,7 @@ __all__ = [
     "convergence",
     "indicator_trend",
     "show_figure",
+    "table_style",
     "figure_alt_text",
     "own_units",
     "write_scores",
@@ -1477,6 +1478,67 @@ def show_figure(ax: Any, *, colors: int = 128) -> None:
     finally:
         plt.close(fig)
     display(Image(data=png, format="png", alt=alt))
+
+
+def table_style(
+    frame: pd.DataFrame,
+    *,
+    precision: int = 2,
+    index: bool | None = None,
+    na_rep: str = "\u2013",
+) -> Any:
+    """A table as the reports show it (a pandas ``Styler``, displayed by a notebook cell).
+
+    Text columns and their headers are left-aligned, number columns right-aligned (the
+    style sheet cannot tell them apart); numbers get ``precision`` decimals, except
+    columns of whole numbers (ranks, counts, years), which get none; missing values show as
+    ``na_rep``; column names are written as words ("data_year" becomes "Data year"). The
+    index is shown when it means something (a named index such as indicator codes) and
+    hidden when it only numbers the rows, unless ``index`` says otherwise.
+    """
+    sty = frame.style
+    formats: dict[Any, Any] = {}
+    styles: dict[Any, list[dict[str, str]]] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if not isinstance(s, pd.Series):  # duplicated column names: leave as is
+            formats, styles = {}, {}
+            break
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        align = "right" if numeric else "left"
+        styles[col] = [
+            {"selector": "td", "props": f"text-align: {align}"},
+            {"selector": "th", "props": f"text-align: {align}"},
+        ]
+        if numeric and pd.api.types.is_float_dtype(s):
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+            v = v[np.isfinite(v)]
+            whole = bool(len(v)) and bool(np.all(v == np.round(v))) and bool(np.all(abs(v) < 1e15))
+            formats[col] = "{:.0f}" if whole else f"{{:.{int(precision)}f}}"
+    sty = sty.format(precision=precision, na_rep=na_rep)
+    if formats:
+        sty = sty.format(formats, na_rep=na_rep)
+    if styles:
+        sty = sty.set_table_styles(styles, overwrite=False)
+    sty = sty.format_index(_column_words, axis="columns")
+    if index is None:
+        index = any(name is not None for name in frame.index.names)
+    if not index:
+        sty = sty.hide(axis="index")
+    return sty
+
+
+#: column names of the study tables that read better spelled out
+_COLUMN_WORDS = {"n_units": "Units", "q05": "5th percentile", "q95": "95th percentile"}
+
+
+def _column_words(label: Any) -> str:
+    """A column name as words: a known abbreviation spelled out, otherwise underscores
+    become spaces and the first letter is upper case."""
+    if label in _COLUMN_WORDS:
+        return _COLUMN_WORDS[label]
+    text = str(label).replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def figure_alt_text(fig: Any) -> str:

@@ -425,3 +425,29 @@ def test_show_figure_displays_a_png_with_its_title_as_alt_text(monkeypatch):
     data, meta = shown[0]._repr_mimebundle_()
     assert meta == {"image/png": {"alt": "Gaps"}}
     assert data["image/png"]
+
+
+def test_table_style_aligns_text_left_numbers_right_and_writes_readable_numbers():
+    table = pd.DataFrame(
+        {
+            "name": ["Rule of law", "Patents"],
+            "value": [1.23456, np.nan],
+            "rank": [3.0, 12.0],  # whole numbers stored as floats (NaN-able ranks)
+            "data_year": [2022, 2023],
+        },
+        index=pd.Index(["RL.EST", "IP.PAT"], name="code"),
+    )
+    html = studies.table_style(table, precision=2).to_html()
+    for col, align in ((0, "left"), (1, "right"), (2, "right"), (3, "right")):
+        assert f"td.col{col} {{\n  text-align: {align};" in html
+        assert f"th.col{col} {{\n  text-align: {align};" in html
+    assert ">1.23<" in html and ">\u2013<" in html  # precision and the missing value
+    assert ">3<" in html and ">12<" in html and ">3.00<" not in html  # ranks as integers
+    assert ">2023<" in html and "2,023" not in html
+    assert ">Data year<" in html and ">Name<" in html  # column names as words
+    spelled = studies.table_style(pd.DataFrame({"n_units": [1], "q05": [0.5]})).to_html()
+    assert ">Units<" in spelled and ">5th percentile<" in spelled
+    assert ">RL.EST<" in html  # a named index means something: shown
+    plain = studies.table_style(table.reset_index(drop=True)).to_html()
+    assert "row_heading" not in plain  # a plain row number: hidden
+    assert "row_heading" in studies.table_style(table.reset_index(drop=True), index=True).to_html()
