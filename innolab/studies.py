@@ -23,6 +23,7 @@ once per framework and year and writes ``intervals_<framework>_<year>.csv`` besi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -1493,9 +1494,17 @@ def table_style(
     style sheet cannot tell them apart); numbers get ``precision`` decimals, except
     columns of whole numbers (ranks, counts, years), which get none; missing values show as
     ``na_rep``; column names are written as words ("data_year" becomes "Data year"). The
-    index is shown when it means something (a named index such as indicator codes) and
-    hidden when it only numbers the rows, unless ``index`` says otherwise.
+    index is shown when it means something (a named index such as indicator codes, shown
+    as the first column under its name) and hidden when it only numbers the rows, unless
+    ``index`` says otherwise.
     """
+    if index is None:
+        index = any(name is not None for name in frame.index.names)
+    if index and all(name is not None for name in frame.index.names):
+        # a named index becomes the first column(s): its name then heads it on the same
+        # header row, instead of on a row of its own under the column names
+        with contextlib.suppress(ValueError):  # a column of the same name: keep the index
+            frame, index = frame.reset_index(), False
     sty = frame.style
     formats: dict[Any, Any] = {}
     styles: dict[Any, list[dict[str, str]]] = {}
@@ -1521,8 +1530,6 @@ def table_style(
     if styles:
         sty = sty.set_table_styles(styles, overwrite=False)
     sty = sty.format_index(_column_words, axis="columns")
-    if index is None:
-        index = any(name is not None for name in frame.index.names)
     if not index:
         sty = sty.hide(axis="index")
     return sty

@@ -438,7 +438,9 @@ def test_table_style_aligns_text_left_numbers_right_and_writes_readable_numbers(
         index=pd.Index(["RL.EST", "IP.PAT"], name="code"),
     )
     html = studies.table_style(table, precision=2).to_html()
-    for col, align in ((0, "left"), (1, "right"), (2, "right"), (3, "right")):
+    # the named index (codes) is the first column, headed by its name on the header row
+    assert ">Code<" in html and "index_name" not in html and "row_heading" not in html
+    for col, align in ((0, "left"), (1, "left"), (2, "right"), (3, "right"), (4, "right")):
         assert f"td.col{col} {{\n  text-align: {align};" in html
         assert f"th.col{col} {{\n  text-align: {align};" in html
     assert ">1.23<" in html and ">\u2013<" in html  # precision and the missing value
