@@ -710,8 +710,8 @@ class Build:
                     [f"indicator(s) without data: {', '.join(absent)}"], source=fw.code
                 )
         if data is not None:
-            new_raw = _replace_cells(inputs.raw, data, fw)
-            audit = _audit_after_replacing(inputs, new_raw, fw)
+            new_raw, changed = _replace_cells(inputs.raw, data, fw)
+            audit = _audit_after_replacing(inputs, new_raw, changed, fw)
             return _run(dataclasses.replace(inputs, raw=new_raw, audit=audit), fw, base)
         return _run(inputs, fw, base, self._reusable_states(base, fw), self)
 
@@ -1167,8 +1167,9 @@ def _same_but_weights(a: Framework, b: Framework) -> bool:
     )
 
 
-def _replace_cells(raw: pd.DataFrame, data: Any, fw: Framework) -> pd.DataFrame:
-    """``raw`` with the cells of ``data`` (some or all units and indicator columns) replaced.
+def _replace_cells(raw: pd.DataFrame, data: Any, fw: Framework) -> tuple[pd.DataFrame, np.ndarray]:
+    """``raw`` with the cells of ``data`` (some or all units and indicator columns) replaced,
+    and the mask of the cells whose value changed (NaN to NaN is no change).
 
     Errors name the units and columns ``raw`` does not have (with near matches), group or
     denominator columns (recorded with the build, not replaceable here) and non-numeric
@@ -1211,17 +1212,23 @@ def _replace_cells(raw: pd.DataFrame, data: Any, fw: Framework) -> pd.DataFrame:
         raise ParameterError("data", "unknown unit(s): " + "; ".join(parts) + more)
     _check_numeric(frame, cols)
     values = raw.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    changed = np.zeros(values.shape, dtype=bool)
     if cols and len(frame):
         rows = raw.index.get_indexer(frame.index)
         pos = raw.columns.get_indexer(cols)
-        values[np.ix_(rows, pos)] = frame[cols].to_numpy(dtype=float, na_value=np.nan)
-    return pd.DataFrame(values, index=raw.index, columns=raw.columns)
+        block = np.ix_(rows, pos)
+        old, new = values[block], frame[cols].to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            changed[block] = ~((old == new) | (np.isnan(old) & np.isnan(new)))
+        values[block] = new
+    return pd.DataFrame(values, index=raw.index, columns=raw.columns), changed
 
 
 def _audit_after_replacing(
-    inputs: _Inputs, new_raw: pd.DataFrame, fw: Framework
+    inputs: _Inputs, new_raw: pd.DataFrame, changed: np.ndarray, fw: Framework
 ) -> pd.DataFrame | None:
-    """The recorded input audit once some raw cells have new values (``rebuild(data=...)``).
+    """The recorded input audit once the ``changed`` raw cells have new values
+    (``rebuild(data=...)``, mask from :func:`_replace_cells`).
 
     Rows about a cell whose value changed describe the old value (a cap, a suspicious value)
     and are dropped; otherwise what-if analysis would, for example, put a capped old value
@@ -1230,10 +1237,6 @@ def _audit_after_replacing(
     records raw values already capped and transformed, not in the units the check knows, so
     new values there are taken as given.
     """
-    old = inputs.raw.to_numpy(dtype=float, na_value=np.nan)
-    new = new_raw.to_numpy(dtype=float, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        changed = ~((old == new) | (np.isnan(old) & np.isnan(new)))
     if not changed.any():
         return inputs.audit
     audit = inputs.audit
