@@ -1523,6 +1523,8 @@ def table_style(
             v = s.to_numpy(dtype=float, na_value=np.nan)
             v = v[np.isfinite(v)]
             whole = bool(len(v)) and bool(np.all(v == np.round(v))) and bool(np.all(abs(v) < 1e15))
+            # every float column gets its own formatter: a later format() with a dict of
+            # formatters sends the columns it does not name back to pandas' six decimals
             formats[col] = "{:.0f}" if whole else f"{{:.{int(precision)}f}}"
     sty = sty.format(precision=precision, na_rep=na_rep)
     if formats:
